@@ -1,0 +1,32 @@
+import type { ShipEvent } from '../parse/ship-event.js';
+
+/** A byte range of one stream (file identity) that a batch carries: [start, end). */
+export interface StreamRange {
+  stream: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Logs of one input that share logstore, project and every tag (input tags, `__hostname__`, `__path__`),
+ * read from one stream in one contiguous byte range. Sealed batches never change.
+ */
+export interface Batch {
+  /** Stable across retries and restarts: derived from the stream identity and the byte range. */
+  id: string;
+  inputKey: string;
+  logstore: string;
+  project?: string;
+  product?: string;
+  /** The host name (SLS `Source`, HTTP `source`). */
+  source: string;
+  tags: Record<string, string>;
+  events: ShipEvent[];
+  /** Sum of the events' raw line bytes. */
+  rawBytes: number;
+  range: StreamRange;
+  /** Logstore creation parameters of the input (SLS creates a missing logstore with them). */
+  shard: number;
+  ttl: number;
+  logstoreMode: 'standard' | 'query';
+}
