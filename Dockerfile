@@ -1,0 +1,41 @@
+# tailship image: build with dev dependencies, run with production dependencies only.
+#
+#   docker build -t tailship:0.1.0 .
+#   docker run --rm tailship:0.1.0 --version
+#
+# Base pinned to an exact Node 20 release (package.json engines: node >= 20.18.1); Debian slim rather than
+# Alpine so that Node is the official glibc build. Pin by digest too when you publish (name:tag@sha256:...).
+
+FROM node:20.18.1-bookworm-slim AS build
+WORKDIR /app
+# Dependencies first, so that a source-only change reuses this layer. --ignore-scripts: `prepare` would run tsc
+# before the sources are copied; the build is run explicitly below.
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:20.18.1-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    TAILSHIP_STATE_DIR=/var/lib/tailship
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only; --ignore-scripts because `prepare` needs tsc, a dev dependency, and no runtime
+# dependency has an install script.
+RUN npm ci --omit=dev --ignore-scripts \
+ && npm cache clean --force \
+ && printf '#!/bin/sh\nexec node /app/dist/cli.js "$@"\n' > /usr/local/bin/tailship \
+ && chmod 0755 /usr/local/bin/tailship
+# `tailship` on PATH (npm ci does not link the package's own bin), so `kubectl exec ... -- tailship config` works.
+COPY --from=build /app/dist ./dist
+# uid 0, consistent with daemonset.yaml: kube-apiserver writes its audit log root-owned 0600 in a 0700
+# directory, readable through owner match only. The DaemonSet drops every capability, so this root has none
+# (see the securityContext comment there); outside Kubernetes, run with --cap-drop ALL for the same effect.
+USER 0:0
+# --listen (TAILSHIP_LISTEN) port for /healthz, /readyz, /metrics. No HEALTHCHECK: Kubernetes ignores it in
+# favour of the DaemonSet's probes, and it would fail whenever --listen is moved or `off`.
+EXPOSE 2020
+# Node as PID 1 is fine here: tailship handles SIGTERM/SIGINT itself and starts no child processes to reap.
+ENTRYPOINT ["node", "/app/dist/cli.js"]
+CMD ["run"]
