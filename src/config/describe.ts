@@ -1,0 +1,84 @@
+// What `tailship config` prints: the resolved configuration as one JSON-able object, secrets masked.
+
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { isSecretName } from '../observe/log.js';
+import { formatOrigin } from './env-convention.js';
+import type { ResolvedConfig } from './index.js';
+import type { AgentOptions, ConfigProblem, InputSpec } from './types.js';
+
+const MASK = '***';
+/** Env names shown by `tailship config` (values of secret-looking names masked). */
+const SHOWN_ENV = /^(TAILSHIP_|ALIBABA_CLOUD_|ALICLOUD_LOG_|NODE_NAME$)/;
+
+/** A sink URI with userinfo, `header.*` values and secret-looking query values replaced by `***`. */
+export function maskSinkUri(uri: string): string {
+  const q = uri.indexOf('?');
+  let base = q < 0 ? uri : uri.slice(0, q);
+  base = base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, `$1${MASK}@`);
+  if (q < 0) return base;
+  const params = uri
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair;
+      const name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
+      return name.toLowerCase().startsWith('header.') || isSecretName(name) || /auth|pass|cred/i.test(name) ? `${pair.slice(0, eq)}=${MASK}` : pair;
+    });
+  return `${base}?${params.join('&')}`;
+}
+
+function whyJson(i: InputSpec): string | undefined {
+  if (!i.json) return undefined;
+  if (i.product === 'k8s-audit') return 'product k8s-audit';
+  if (i.logstore.startsWith('audit-') && i.logstore.length === 39) return 'ACK audit logstore (audit- + 33-character cluster id)';
+  return '_jsonfile';
+}
+
+function describeInput(i: InputSpec) {
+  const glob = /[*?]/.test(path.posix.basename(i.hostPath));
+  return {
+    key: i.key,
+    origin: formatOrigin(i.origin),
+    source: i.origin,
+    path: i.path,
+    hostPath: i.hostPath,
+    ...(i.stdout ? { stdout: true } : { glob, hostDirExists: existsSync(path.posix.dirname(i.hostPath)) }),
+    logstore: i.logstore,
+    ...(i.project !== undefined ? { project: i.project } : {}),
+    ...(i.product !== undefined ? { product: i.product } : {}),
+    json: i.json,
+    ...(i.json ? { jsonBecause: whyJson(i) } : {}),
+    tags: i.tags,
+    shard: i.shard,
+    ttl: i.ttl,
+    logstoreMode: i.logstoreMode,
+    extra: i.extra,
+  };
+}
+
+function describeProblem(p: ConfigProblem) {
+  return { variable: p.variable, origin: formatOrigin(p.origin), message: p.message, fix: p.fix };
+}
+
+/** The JSON object `tailship config` prints. */
+export function describeConfig(options: AgentOptions, resolved: ResolvedConfig, env: NodeJS.ProcessEnv): object {
+  const environment: Record<string, string> = {};
+  for (const name of Object.keys(env).sort()) {
+    const v = env[name];
+    if (!SHOWN_ENV.test(name) || v === undefined) continue;
+    environment[name] = isSecretName(name) ? MASK : name === 'TAILSHIP_SINK' ? maskSinkUri(v) : v;
+  }
+  return {
+    valid: resolved.problems.length === 0,
+    hostname: env.NODE_NAME || hostname(),
+    options: { ...options, sink: maskSinkUri(options.sink) },
+    environment,
+    inputs: resolved.inputs.map(describeInput),
+    skipped: resolved.skipped.map((i) => ({ ...describeInput(i), reason: 'stdout is not collected from files' })),
+    errors: resolved.problems.map(describeProblem),
+    warnings: resolved.warnings.map(describeProblem),
+  };
+}
