@@ -1,0 +1,60 @@
+import type { Lane } from '../tail/tailer.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+
+const EVERY_MS = 30_000;
+/** A lag above this counts as a backlog worth a progress line (backfill, catch-up after a restart). */
+const BACKLOG_BYTES = 16 << 20;
+
+/** The operator's view: an info line every 30 s with rates and lag, and backlog progress with an ETA. */
+export class ProgressReporter {
+  readonly #logger: Logger;
+  readonly #metrics: Metrics;
+  readonly #lanes: () => Lane[];
+  #last = { at: Date.now(), events: 0, bytes: 0, retries: 0 };
+  #backlogStart = 0;
+
+  constructor(logger: Logger, metrics: Metrics, lanes: () => Lane[]) {
+    this.#logger = logger;
+    this.#metrics = metrics;
+    this.#lanes = lanes;
+  }
+
+  tick(_caughtUp: boolean): void {
+    const now = Date.now();
+    if (now - this.#last.at < EVERY_MS) return;
+    void this.#report(now);
+  }
+
+  async #report(now: number): Promise<void> {
+    const m = this.#metrics;
+    const events = await total(m.eventsShipped);
+    const bytes = await total(m.bytesRead);
+    const retries = await total(m.batchRetries);
+    const secs = (now - this.#last.at) / 1000;
+    let lag = 0;
+    for (const v of (await m.fileLag.get()).values) lag += v.value;
+    const eventsPerSec = Math.round((events - this.#last.events) / secs);
+    const bytesPerSec = Math.round((bytes - this.#last.bytes) / secs);
+    const fields: Record<string, unknown> = {
+      eventsPerSec,
+      bytesPerSec,
+      lagBytes: lag,
+      retries: retries - this.#last.retries,
+      files: this.#lanes().length,
+    };
+    if (lag > BACKLOG_BYTES) {
+      this.#backlogStart = Math.max(this.#backlogStart, lag);
+      fields.backlogPercentDone = Math.round((100 * (this.#backlogStart - lag)) / this.#backlogStart);
+      fields.etaSeconds = bytesPerSec > 0 ? Math.round(lag / bytesPerSec) : null;
+    } else this.#backlogStart = 0;
+    this.#logger.info(fields, lag > BACKLOG_BYTES ? 'catching up on a backlog' : 'progress');
+    this.#last = { at: now, events, bytes, retries };
+  }
+}
+
+async function total(metric: { get(): Promise<{ values: Array<{ value: number }> }> }): Promise<number> {
+  let n = 0;
+  for (const v of (await metric.get()).values) n += v.value;
+  return n;
+}
