@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../observe/log.js';
+import type { Metrics } from '../observe/metrics.js';
+import type { Sink } from './sink.js';
+import { createFileSink } from './sinks/file-sink.js';
+import { createHttpSink } from './sinks/http-sink.js';
+import { createStdoutSink } from './sinks/stdout-sink.js';
+
+export interface CreateSinkContext {
+  logger: Logger;
+  metrics: Metrics;
+  env: Record<string, string | undefined>;
+  stateDir: string;
+  /** Base of a relative `file:DIR`. Default process.cwd(). */
+  cwd?: string;
+}
+
+export const SINK_FORMS = 'file:DIR, stdout:, http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, sls://ENDPOINT or sls+http://ENDPOINT';
+
+/**
+ * `--sink URI` (SPEC §3) → a Sink. Throws an Error that names the accepted forms when the URI is not one of them,
+ * or says what is wrong with its parameters (the CLI exits 2 with it).
+ */
+export function createSink(uri: string, ctx: CreateSinkContext): Sink {
+  const text = uri.trim();
+  if (text.startsWith('file:')) {
+    const rest = text.slice('file:'.length);
+    if (rest === '') throw new Error(`invalid sink "file:": give a directory, e.g. file:./tailship-out (accepted: ${SINK_FORMS})`);
+    const dir = rest.startsWith('//') ? fileURLToPath(text) : resolve(ctx.cwd ?? process.cwd(), rest);
+    return createFileSink(dir, ctx);
+  }
+  if (text === 'stdout:' || text === 'stdout') return createStdoutSink(ctx);
+  if (/^https?:\/\//i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new Error(`invalid sink "${mask(text)}": not a valid URL (accepted: ${SINK_FORMS})`);
+    }
+    if (!url.hostname) throw new Error(`invalid sink "${mask(text)}": no host (accepted: ${SINK_FORMS})`);
+    return createHttpSink(url, ctx);
+  }
+  if (/^sls(\+http)?:\/\//i.test(text)) {
+    // The SLS sink is built in src/deliver/sinks/sls/ by another part of the project; wire it here once it exists.
+    throw new Error(`sink "${mask(text)}": the sls sink is not built yet in this version of tailship; use ${SINK_FORMS.replace(', sls://ENDPOINT or sls+http://ENDPOINT', '')}`);
+  }
+  throw new Error(`invalid sink "${mask(text)}": accepted forms are ${SINK_FORMS}`);
+}
+
+/** The URI as it may be printed: without user info (a password) and without query values (tokens). */
+function mask(uri: string): string {
+  return uri.replace(/\/\/[^/@]*@/, '//***@').replace(/([?&][^=&]+)=[^&]*/g, '$1=…');
+}
