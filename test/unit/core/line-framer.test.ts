@@ -1,0 +1,75 @@
+import { describe, expect, test } from 'vitest';
+import { LineFramer, type RawLine } from '../../../src/tail/line-framer.js';
+
+function frame(chunks: Array<string | Buffer>, max = 1 << 20, start = 0): { lines: RawLine[]; framer: LineFramer } {
+  const framer = new LineFramer(start, max);
+  const lines: RawLine[] = [];
+  let at = start;
+  for (const c of chunks) {
+    const b = typeof c === 'string' ? Buffer.from(c) : c;
+    framer.push(b, at, (l) => lines.push(l));
+    at += b.length;
+  }
+  return { lines, framer };
+}
+
+describe('LineFramer', () => {
+  test('exact offsets across chunk boundaries, partial line held', () => {
+    const { lines, framer } = frame(['ab', 'c\nde', 'f\n\ngh']);
+    expect(lines).toEqual([
+      { start: 0, end: 4, text: 'abc', truncated: false },
+      { start: 4, end: 8, text: 'def', truncated: false },
+      { start: 8, end: 9, text: '', truncated: false },
+    ]);
+    expect(framer.pendingStart).toBe(9);
+    expect(framer.pendingBytes).toBe(2);
+    expect(framer.flush(11)).toEqual({ start: 9, end: 11, text: 'gh', truncated: false });
+  });
+
+  test('CRLF is tolerated, multibyte UTF-8 split across chunks survives', () => {
+    const bytes = Buffer.from('héllo→wörld\r\n');
+    const { lines } = frame([bytes.subarray(0, 2), bytes.subarray(2, 9), bytes.subarray(9)], 1 << 20, 100);
+    expect(lines).toEqual([{ start: 100, end: 100 + bytes.length, text: 'héllo→wörld', truncated: false }]);
+  });
+
+  test('a reused chunk buffer does not corrupt a held partial line', () => {
+    const framer = new LineFramer(0, 1024);
+    const lines: RawLine[] = [];
+    const scratch = Buffer.from('abc');
+    framer.push(scratch, 0, (l) => lines.push(l));
+    scratch.write('\nxy');
+    framer.push(scratch, 3, (l) => lines.push(l));
+    expect(lines.map((l) => l.text)).toEqual(['abc']);
+  });
+
+  test('an over-long line is cut to the limit at a character boundary and its end offset is exact', () => {
+    const long = 'é'.repeat(10); // 20 bytes
+    const { lines } = frame([long.slice(0, 3), long.slice(3) + '\nok\n'], 7);
+    expect(lines[0]).toEqual({ start: 0, end: 21, text: 'ééé', truncated: true });
+    expect(Buffer.byteLength(lines[0]!.text)).toBeLessThanOrEqual(7);
+    expect(lines[1]).toEqual({ start: 21, end: 24, text: 'ok', truncated: false });
+  });
+
+  test('an over-long line within one chunk is cut too', () => {
+    const { lines, framer } = frame(['0123456789\n'], 4);
+    expect(lines).toEqual([{ start: 0, end: 11, text: '0123', truncated: true }]);
+    expect(framer.pendingBytes).toBe(0);
+  });
+
+  test('never holds more than the limit while skipping a huge line', () => {
+    const framer = new LineFramer(0, 16);
+    const chunk = Buffer.alloc(1000, 0x61);
+    for (let i = 0; i < 100; i++) {
+      framer.push(chunk, i * 1000, () => undefined);
+      expect(framer.pendingBytes).toBeLessThanOrEqual(16);
+    }
+    const lines: RawLine[] = [];
+    framer.push(Buffer.from('\n'), 100_000, (l) => lines.push(l));
+    expect(lines).toEqual([{ start: 0, end: 100_001, text: 'a'.repeat(16), truncated: true }]);
+  });
+
+  test('invalid UTF-8 becomes U+FFFD rather than an error', () => {
+    const { lines } = frame([Buffer.from([0x61, 0xff, 0xfe, 0x62, 0x0a])]);
+    expect(lines[0]!.text).toBe('a\ufffd\ufffdb');
+  });
+});
