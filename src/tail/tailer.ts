@@ -96,7 +96,10 @@ export class Tailer {
     const out: StreamRecord[] = [];
     for (const r of this.#records.values()) {
       const c = this.#o.hooks.committed(r.id);
-      if (c !== undefined) r.offset = c;
+      if (c !== undefined && c !== r.offset) {
+        r.offset = c;
+        r.updatedAt = this.#o.now();
+      }
       out.push({ ...r, sealed: r.sealed });
     }
     return out;
