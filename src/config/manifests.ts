@@ -189,7 +189,13 @@ export function parseManifestText(text: string, file: string): { docs: unknown[]
       } catch (e) {
         const msg = (e as Error).message;
         const pos = /position (\d+)/.exec(msg);
-        const at = lineCol(text, start + (pos ? Number(pos[1]) : 0));
+        let at = lineCol(text, start + (pos ? Number(pos[1]) : 0));
+        if (!pos) {
+          // Some JSON.parse messages carry no position; the YAML parser (a JSON superset) finds one.
+          const y = parseAllDocuments(text.slice(start, end)).find?.((d) => d.errors.length > 0)?.errors[0]?.linePos?.[0];
+          const base = lineCol(text, start);
+          if (y) at = { line: base.line + y.line - 1, col: y.line === 1 ? base.col + y.col - 1 : y.col };
+        }
         bad(at.line, `invalid JSON at line ${at.line}, column ${at.col}: ${msg.split('\n')[0]}`);
         return { docs: [], problems };
       }
