@@ -460,6 +460,17 @@ export class Tailer {
       lane.queue.shift();
       if (s.gzFile) {
         const gz = s.src as GzipSource;
+        if (!gz.complete && (gz.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+          // Deleted (maxbackup) before we got to it: what was not read is gone. Say so, count it, move on.
+          const lost = Math.max(0, s.rec.size - gz.position);
+          o.metrics.bytesLost.inc(lost);
+          o.logger.error(
+            { file: s.gzFile, offset: gz.position, bytesLost: lost },
+            'compressed backup was deleted before it was read to its end: its unread events are lost (raise --audit-log-maxbackup or keep tailship running)',
+          );
+          this.#finish(lane, s, gz.position, true);
+          continue;
+        }
         if (!gz.complete) {
           // Still being written by lumberjack's mill, or damaged: try again on a later pass.
           o.logger.debug({ file: s.gzFile, err: gz.error?.message }, 'gzip backup not complete yet; will retry');
