@@ -106,7 +106,7 @@ function buildHelp(): string {
     '',
     'Flags (each also from its env var in brackets; the flag wins; --flag VALUE and --flag=VALUE both work):',
     ...rows,
-    `  --json${' '.repeat(28)}status: print JSON`,
+    `${'  --json'.padEnd(34)}status: print JSON`,
     '',
     'Sizes (N) take an optional K, M or G suffix (powers of 1024), e.g. 16M. Durations (MS) take ms, s or m, e.g. 10s.',
     '',
