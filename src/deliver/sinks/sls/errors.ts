@@ -1,0 +1,141 @@
+import { SinkError, type SinkErrorKind } from '../../sink.js';
+
+/**
+ * SLS answers → SinkError kinds (research/logtail-sls.md §3.8). The sink never retries or sleeps itself; the
+ * deliverer acts on the kind:
+ * - retryable: 5xx, 408, 429, quota and busy codes, network errors, a clock the server finds off;
+ * - blocked: nothing will pass until an operator fixes credentials, permissions, project or logstore;
+ * - too-large: the server says the body is too large (the deliverer splits the batch);
+ * - rejected: the server refuses this body (dead-lettered).
+ */
+
+/** What a failed SLS request answered. */
+export interface SlsReply {
+  status: number;
+  code?: string;
+  message?: string;
+  requestId?: string;
+  body: string;
+  retryAfterMs?: number;
+}
+
+export interface ErrorContext {
+  project: string;
+  logstore: string;
+  endpoint: string;
+  /** Where the access key came from (never the key itself). */
+  credentialsOrigin: string;
+  /** Logs in the refused request (a too-large single log is rejected, not split forever). */
+  logs: number;
+  /** The API called, for messages; `PutLogs` when not given. */
+  operation?: string;
+}
+
+const RETRYABLE_CODES = new Set([
+  'WriteQuotaExceed',
+  'ShardWriteQuotaExceed',
+  'ServerBusy',
+  'InternalServerError',
+  'RequestTimeout',
+  'RequestTimeExpired',
+]);
+
+const BODY_LIMIT = 2048;
+
+/** Parses an SLS error body `{"errorCode": …, "errorMessage": …}`; anything else gives no code. */
+export function parseErrorBody(text: string): { code?: string; message?: string } {
+  try {
+    const obj = JSON.parse(text) as { errorCode?: unknown; errorMessage?: unknown };
+    return {
+      ...(typeof obj.errorCode === 'string' ? { code: obj.errorCode } : {}),
+      ...(typeof obj.errorMessage === 'string' ? { message: obj.errorMessage } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** `Retry-After` in seconds or as an HTTP date, in milliseconds from now. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+export function kindOf(status: number, code: string | undefined, logs: number): SinkErrorKind {
+  if (code && RETRYABLE_CODES.has(code)) return 'retryable';
+  if (code === 'PostBodyTooLarge' || status === 413) return logs > 1 ? 'too-large' : 'rejected';
+  if (status >= 500 || status === 408 || status === 429) return 'retryable';
+  if (status === 401 || status === 403 || status === 404) return 'blocked';
+  switch (code) {
+    case 'Unauthorized':
+    case 'SignatureNotMatch':
+    case 'InvalidAccessKeyId':
+    case 'ProjectNotExist':
+    case 'LogStoreNotExist':
+    case 'ProjectForbidden':
+    case 'InvalidCompressType':
+    case 'InvalidRequestTime':
+      return 'blocked';
+  }
+  return 'rejected';
+}
+
+/** What the operator should do, per code. */
+function fixFor(code: string | undefined, kind: SinkErrorKind, c: ErrorContext): string {
+  switch (code) {
+    case 'SignatureNotMatch':
+      return `check that the access key secret belongs to the access key id (from ${c.credentialsOrigin})`;
+    case 'InvalidAccessKeyId':
+      return `check that the access key id (from ${c.credentialsOrigin}) exists and is enabled`;
+    case 'Unauthorized':
+      return (
+        `grant the access key (from ${c.credentialsOrigin}) log:PostLogStoreLogs on ` +
+        `acs:log:*:*:project/${c.project}/logstore/${c.logstore}, or renew an expired STS token`
+      );
+    case 'ProjectNotExist':
+      return (
+        `create project ${c.project} in the region of ${c.endpoint}, or fix the input's _project / the sink's ?project=`
+      );
+    case 'LogStoreNotExist':
+      return `create logstore ${c.logstore} in project ${c.project}, or let tailship create it (sink ?create=true)`;
+    case 'InvalidCompressType':
+      return 'the endpoint does not take this compression: use the sink parameter ?compress=deflate or ?compress=none';
+    case 'RequestTimeExpired':
+    case 'InvalidRequestTime':
+      return "check the node's clock (SLS accepts ±15 minutes); tailship re-synchronises from the server's time";
+    case 'WriteQuotaExceed':
+    case 'ShardWriteQuotaExceed':
+      return `the project or shard write quota is used up: add shards to ${c.logstore} or raise the project quota`;
+  }
+  if (kind === 'blocked') return 'check the credentials, the project and the logstore';
+  return '';
+}
+
+export function sinkErrorFor(reply: SlsReply, c: ErrorContext): SinkError {
+  const kind = kindOf(reply.status, reply.code, c.logs);
+  const what = reply.code ? `${reply.code}: ${reply.message ?? ''}`.trim() : `HTTP ${reply.status}`;
+  const fix = fixFor(reply.code, kind, c);
+  const rid = reply.requestId ? `, request id ${reply.requestId}` : '';
+  const message =
+    `SLS refused ${c.operation ?? 'PutLogs'} to project ${c.project} logstore ${c.logstore} at ${c.endpoint} ` +
+    `(HTTP ${reply.status}, ${what}${rid})${fix ? `: ${fix}` : ''}`;
+  return new SinkError(kind, message, {
+    statusCode: reply.status,
+    ...(reply.code ? { code: reply.code } : {}),
+    ...(reply.retryAfterMs !== undefined ? { retryAfterMs: reply.retryAfterMs } : {}),
+    responseBody: reply.body.slice(0, BODY_LIMIT),
+  });
+}
+
+/** A request that got no answer: connection refused/reset, DNS, TLS, timeout, abort. */
+export function networkError(err: unknown, c: Pick<ErrorContext, 'project' | 'logstore' | 'endpoint'>): SinkError {
+  const e = err as { code?: string; name?: string; message?: string };
+  const code = e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED' ? 'Aborted' : (e.code ?? e.name ?? 'RequestError');
+  return new SinkError(
+    'retryable',
+    `SLS PutLogs to project ${c.project} logstore ${c.logstore} at ${c.endpoint} failed: ${code}: ${e.message ?? String(err)}`,
+    { code, cause: err },
+  );
+}
