@@ -49,9 +49,6 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stderr.write(`tailship: ${resolved.problems.length} configuration problem(s); nothing was started. Check with 'tailship config'.\n`);
     return 2;
   }
-  for (const s of resolved.skipped) {
-    logger.warn({ input: s.key }, `input ${s.key} is "${s.path}": container stdout is not collectable from files by tailship; skipped`);
-  }
   if (resolved.inputs.length === 0) {
     process.stderr.write(`tailship: ${NO_INPUT_HELP}\n`);
     return 2;
