@@ -1,4 +1,5 @@
 import type { ShipEvent } from '../../../parse/ship-event.js';
+import { jsonContents } from './contents.js';
 
 /**
  * Hand-written protobuf writer for the SLS `LogGroup` (proto2, research/logtail-sls.md §3.1):
@@ -65,32 +66,17 @@ function pairSize(keyLen: number, valueLen: number): number {
 }
 
 /**
- * The event as SLS contents, like logtail's JSON mode (research §4.1): every top-level key of a JSON object,
- * string values as they are, `null` as an empty string (as logtail), other values as compact JSON text.
- * A line that is not a JSON object is the one content `content`. `__time__` and `__tag__` keys are dropped,
- * as in the file/http rendering: the log's own time and tags take their place.
+ * The event as SLS contents (see contents.ts): every top-level key of a JSON object, or the one content
+ * `content` holding the line when it is not a JSON object.
  */
 export function toSlsLog(event: ShipEvent): SlsLog {
-  const kv: string[] = [];
+  let kv: string[] = [];
   let markers = event.markers;
   if (event.isObject) {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(event.raw);
-    } catch {
-      obj = undefined;
-    }
-    if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
-      const rec = obj as Record<string, unknown>;
-      for (const key in rec) {
-        if (key === '__time__' || key === '__tag__') continue;
-        const v = rec[key];
-        kv.push(key, typeof v === 'string' ? v : v === null ? '' : JSON.stringify(v));
-      }
-    } else {
-      // The parser said "object" but it is not: ship the line, never drop it.
-      markers = { ...markers, __parse_error__: 'not a JSON object' };
-    }
+    const contents = jsonContents(event.raw);
+    if (contents) kv = contents;
+    // The parser said "object" but it is not: ship the line, never drop it.
+    else markers = { ...markers, __parse_error__: 'not a JSON object' };
   }
   // A line that is not an object, or an object with no keys left: the raw line, so no log is ever empty.
   if (kv.length === 0) kv.push('content', event.raw);
