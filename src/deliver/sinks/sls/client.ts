@@ -46,7 +46,7 @@ export class SlsClient {
     });
   }
 
-  /** The headers of a request, signed (exported for tests through the sink's behaviour). */
+  /** The headers of a request, with `Date`, `Content-MD5` and the v1 `Authorization` over them. */
   signedHeaders(req: SlsRequest, creds: SlsCredentials, projectHeader?: string): Record<string, string> {
     const headers: Record<string, string> = {
       'content-type': req.contentType,
