@@ -1,0 +1,471 @@
+// tailship benchmark (issue 6). `npm run bench -- [--size 1G] [--runs 3] [--only http,http-plain,file,limits,fluent-bit]
+//                                              [--steady] [--steady-seconds 60] [--profile http|http-plain|file]`
+// See bench/README.md for what each row means and the latest figures.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createAuditStream, ensureAuditLog, parseSize } from './generate.mjs';
+import { keysOfFile, scanKeys, startStore } from './http-store.mjs';
+import { summarizeProfile } from './profile-summary.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BENCH = path.join(ROOT, 'bench');
+const OUT = path.join(BENCH, 'out');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const TIME = '/usr/bin/time';
+const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux; /proc stat times are in these ticks
+
+// ---- arguments ----------------------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(name);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+};
+const SIZE = parseSize(opt('--size', '1G'));
+const RUNS = Math.max(1, Number(opt('--runs', '3')));
+const SEED = Number(opt('--seed', '1'));
+const ONLY = opt('--only', 'limits,http,http-plain,file,fluent-bit').split(',');
+const STRICT = flag('--strict');
+const KEEP = flag('--keep');
+const PROFILE = opt('--profile', undefined);
+
+const log = (m) => process.stderr.write(`${m}\n`);
+const hasTime = (() => {
+  try {
+    execFileSync(TIME, ['-f', '%e', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const onPath = (bin) => (process.env.PATH ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, bin)));
+
+function ensureBuilt() {
+  if (fs.existsSync(CLI)) return;
+  log('dist/cli.js missing: building with tsc ...');
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { stdio: 'inherit' });
+}
+
+async function gzipLevelInUse() {
+  const mod = await import(path.join(ROOT, 'dist', 'deliver', 'sinks', 'http-sink.js'));
+  return mod.DEFAULT_GZIP_LEVEL;
+}
+
+// ---- process measurement ------------------------------------------------------------------------------------
+
+function procStat(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+    // fields after the comm: [11]=utime [12]=stime (0-based from state)
+    return { cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK, rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Spawns `cmd args` and measures it: wall from spawn, user+sys CPU and peak RSS of the process (through GNU
+ * time when present: exact at exit; else /proc sampled every 50 ms until exit). `until` (optional) is a promise
+ * of the moment (performance.now()) the work is complete; then the process gets SIGTERM unless it exits itself.
+ */
+async function measure(cmd, args, { env = process.env, logFile, until, terminateWhenDone = false } = {}) {
+  const timeFile = `${logFile}.time`;
+  const useTime = hasTime;
+  const [file, fullArgs] = useTime ? [TIME, ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args]] : [cmd, args];
+  const errFd = fs.openSync(logFile, 'w');
+  const t0 = performance.now();
+  const child = spawn(file, fullArgs, { env, stdio: ['ignore', errFd, errFd] });
+  fs.closeSync(errFd);
+  let last;
+  let pid;
+  const sampler = setInterval(() => {
+    pid ??= useTime ? childPid(child.pid) : child.pid;
+    const s = pid && procStat(pid);
+    if (s) last = s;
+  }, 50);
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, at: performance.now() })));
+  let doneAt;
+  if (until) {
+    doneAt = await Promise.race([until, exited.then(() => undefined)]);
+    if (doneAt !== undefined && terminateWhenDone) {
+      pid ??= useTime ? childPid(child.pid) : child.pid;
+      if (pid) process.kill(pid, 'SIGTERM');
+    }
+  }
+  const ex = await exited;
+  clearInterval(sampler);
+  let cpu = last?.cpu;
+  let rss = last?.hwm;
+  if (useTime) {
+    const [, u, s, m] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    cpu = u + s;
+    rss = m * 1024;
+  }
+  return { code: ex.code, signal: ex.signal, wall: ((doneAt ?? ex.at) - t0) / 1000, exitWall: (ex.at - t0) / 1000, cpu, rss };
+}
+
+/** The first child of `pid` (the program GNU time runs). */
+function childPid(pid) {
+  try {
+    const c = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0];
+    return c ? Number(c) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- runs ---------------------------------------------------------------------------------------------------
+
+function freshDir(name) {
+  const dir = path.join(OUT, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function writeEnv(dir, auditFile) {
+  const env = path.join(dir, 'inputs.env');
+  fs.writeFileSync(env, `aliyun_logs_bench=${auditFile}\naliyun_logs_bench_product=k8s-audit\n`);
+  return env;
+}
+
+async function runTailship(variant, i, ctx, { cpuProf } = {}) {
+  const dir = freshDir(`${variant}-${i}`);
+  const env = writeEnv(dir, ctx.file);
+  const sink = variant === 'file' ? `file:${path.join(dir, 'sink')}` : variant === 'http' ? ctx.store.url : `${ctx.store.url}?gzip=false`;
+  ctx.store.reset();
+  const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, 'prof')] : [];
+  const args = [...nodeArgs, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', sink, '--listen', 'off', '--exit-when-idle'];
+  const m = await measure(process.execPath, args, {
+    logFile: path.join(dir, 'tailship.log'),
+    until: variant === 'file' ? undefined : ctx.store.state.done,
+  });
+  if (m.code !== 0) throw new Error(`tailship (${variant}) exited ${m.code ?? m.signal}: see ${path.join(dir, 'tailship.log')}`);
+  const check = variant === 'file' ? verifyFileSink(path.join(dir, 'sink'), ctx) : verifyStore(ctx);
+  if (cpuProf) {
+    const profDir = path.join(dir, 'prof');
+    const prof = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    m.profile = path.join(profDir, prof);
+  }
+  if (!KEEP && !cpuProf) fs.rmSync(path.join(dir, 'sink'), { recursive: true, force: true });
+  return { ...m, ...check };
+}
+
+function verifyStore(ctx) {
+  const s = ctx.store.state;
+  const missing = ctx.store.expected.size - s.distinct;
+  if (missing > 0 || s.unexpected > 0 || s.errors.length > 0) {
+    throw new Error(`store check failed: ${missing} events missing (e.g. ${ctx.store.missing().join(', ')}), ${s.unexpected} unexpected; ${s.errors.join('; ')}`);
+  }
+  return { events: s.events, duplicates: s.duplicates, wireBytes: s.wireBytes, jsonBytes: s.jsonBytes };
+}
+
+function verifyFileSink(dir, ctx) {
+  ctx.store.reset();
+  const s = ctx.store.state;
+  let lines = 0;
+  let bytes = 0;
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.ndjson'))) {
+    // read in pieces: the output is as big as the input
+    const fd = fs.openSync(path.join(dir, f), 'r');
+    const chunk = Buffer.allocUnsafe(16 << 20);
+    let carry = Buffer.alloc(0);
+    for (let pos = 0; ; ) {
+      const n = fs.readSync(fd, chunk, 0, chunk.length, pos);
+      if (n === 0) break;
+      pos += n;
+      bytes += n;
+      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      const last = buf.lastIndexOf(10);
+      const whole = buf.subarray(0, last + 1);
+      for (let p = whole.indexOf(10); p !== -1; p = whole.indexOf(10, p + 1)) lines++;
+      scanKeysInto(whole, ctx.store);
+      carry = Buffer.from(buf.subarray(last + 1));
+    }
+    fs.closeSync(fd);
+  }
+  const missing = ctx.store.expected.size - s.distinct;
+  if (missing > 0 || s.unexpected > 0) throw new Error(`file sink check failed: ${missing} events missing (e.g. ${ctx.store.missing().join(', ')}), ${s.unexpected} unexpected`);
+  if (lines !== s.events) throw new Error(`file sink check failed: ${lines} lines but ${s.events} events`);
+  return { events: s.events, duplicates: s.duplicates, outBytes: bytes };
+}
+
+function scanKeysInto(buf, store) {
+  const expected = store.expected;
+  const s = store.state;
+  s.events += scanKeys(buf, (k) => {
+    const c = expected.get(k);
+    if (c === undefined) s.unexpected++;
+    else {
+      expected.set(k, c + 1);
+      if (c === 0) s.distinct++;
+      else s.duplicates++;
+    }
+  });
+}
+
+async function runLimit(mode, i, ctx) {
+  const dir = freshDir(`limit-${mode}-${i}`);
+  const args = [path.join(BENCH, 'limits.mjs'), mode, ctx.file, String(ctx.gzipLevel)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const code = await new Promise((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`limits ${mode} failed (${code})`);
+  const r = JSON.parse(out);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { wall: r.seconds, cpu: r.cpuSeconds, rss: r.maxRssBytes, events: r.lines || ctx.meta.lines, compressed: r.compressed };
+}
+
+async function runFluentBit(variant, i, ctx) {
+  const dir = freshDir(`${variant}-${i}`);
+  const conf = fs
+    .readFileSync(path.join(BENCH, 'fluent-bit.conf'), 'utf8')
+    .replaceAll('@FILE@', ctx.file)
+    .replaceAll('@PORT@', String(ctx.store.port))
+    .replaceAll('@DB@', path.join(dir, 'tail.db'))
+    .replaceAll('@COMPRESS@', variant === 'fluent-bit' ? 'compress gzip' : '');
+  fs.writeFileSync(path.join(dir, 'fluent-bit.conf'), conf);
+  fs.copyFileSync(path.join(BENCH, 'fluent-bit-parsers.conf'), path.join(dir, 'parsers.conf'));
+  ctx.store.reset();
+  const m = await measure('fluent-bit', ['-c', path.join(dir, 'fluent-bit.conf')], {
+    logFile: path.join(dir, 'fluent-bit.log'),
+    until: ctx.store.state.done,
+    terminateWhenDone: true,
+  });
+  return { ...m, ...verifyStore(ctx) };
+}
+
+// ---- reporting ----------------------------------------------------------------------------------------------
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (x, d = 1) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
+const range = (xs, d = 1) => (xs.length > 1 ? `${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}` : '');
+
+function summarize(label, runs, bytes) {
+  const mbs = runs.map((r) => bytes / 1e6 / r.wall);
+  const eps = runs.map((r) => r.events / r.wall);
+  const cpg = runs.map((r) => r.cpu / (bytes / 1e9));
+  const rss = runs.map((r) => r.rss / 1e6);
+  return { label, mbs, eps, cpg, rss, mb: median(mbs), dups: runs.reduce((s, r) => s + (r.duplicates ?? 0), 0) };
+}
+
+function table(rows, parseMbs, fbMbs) {
+  const head = ['what', 'MB/s median (min–max)', 'events/s', 'CPU-s/GB (min–max)', 'peak RSS MB (min–max)', '× JSON.parse', ...(fbMbs ? ['× Fluent Bit'] : [])];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    lines.push(
+      `| ${[
+        r.label,
+        `${fmt(r.mb)} (${range(r.mbs)})`,
+        fmt(median(r.eps), 0),
+        `${fmt(median(r.cpg))} (${range(r.cpg)})`,
+        `${fmt(median(r.rss), 0)} (${range(r.rss, 0)})`,
+        parseMbs ? fmt(r.mb / parseMbs, 2) : '–',
+        ...(fbMbs ? [fmt(r.mb / fbMbs, 2)] : []),
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function machine() {
+  const cpu = os.cpus();
+  return {
+    date: new Date().toISOString(),
+    nproc: cpu.length,
+    cpu: cpu[0]?.model,
+    memGB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    loadavg: os.loadavg().map((x) => +x.toFixed(2)),
+  };
+}
+
+// ---- steady state -------------------------------------------------------------------------------------------
+
+async function steady() {
+  const seconds = Number(opt('--steady-seconds', '60'));
+  const rate = parseSize(opt('--steady-rate', '5M'));
+  const rotateAt = parseSize(opt('--steady-rotate', '100M'));
+  const dir = freshDir('steady');
+  const logDir = path.join(dir, 'log');
+  fs.mkdirSync(logDir);
+  const active = path.join(logDir, 'kubernetes.audit');
+  let fd = fs.openSync(active, 'w', 0o600);
+  let size = 0;
+  const store = await startStore({ expected: new Map() });
+  store.reset();
+  const env = writeEnv(dir, active);
+  const args = [CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', 'off'];
+  const errFd = fs.openSync(path.join(dir, 'tailship.log'), 'w');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', errFd, errFd] });
+  fs.closeSync(errFd);
+  const exited = new Promise((r) => child.on('exit', r));
+  await new Promise((r) => setTimeout(r, 1500));
+
+  // lumberjack: rotate before a write that would pass the limit; one write(2) per event.
+  const gen = createAuditStream(SEED + 1000, Date.now() * 1000);
+  const rotate = () => {
+    fs.closeSync(fd);
+    const stamp = new Date().toISOString().replace(/:/g, '-').replace('Z', '');
+    fs.renameSync(active, path.join(logDir, `kubernetes-${stamp}.audit`));
+    fd = fs.openSync(active, 'w', 0o600);
+    size = 0;
+    rotations++;
+  };
+  let rotations = 0;
+  let written = 0;
+  let events = 0;
+  const t0 = performance.now();
+  const warmup = Math.min(5, seconds / 4);
+  let c0;
+  let cEnd;
+  const rssSamples = [];
+  let pending = gen.next();
+  await new Promise((resolve) => {
+    const tick = setInterval(() => {
+      const el = (performance.now() - t0) / 1000;
+      if (c0 === undefined && el >= warmup) c0 = { t: performance.now(), ...procStat(child.pid) };
+      if (el >= seconds) {
+        cEnd = { t: performance.now(), ...procStat(child.pid) };
+        clearInterval(tick);
+        resolve();
+        return;
+      }
+      while (written < rate * el) {
+        const line = pending;
+        if (size + line.length > rotateAt) rotate();
+        fs.writeSync(fd, line);
+        size += line.length;
+        written += line.length;
+        events++;
+        const a = line.indexOf('"auditID":"') + 11;
+        const st = line.indexOf('"stage":"', a) + 9;
+        store.expected.set(`${line.slice(a, line.indexOf('"', a))}|${line.slice(st, line.indexOf('"', st))}`, 0);
+        pending = gen.next();
+      }
+    }, 5);
+    const sampler = setInterval(() => {
+      const s = procStat(child.pid);
+      if (s) rssSamples.push(s.rss);
+      if (cEnd) clearInterval(sampler);
+    }, 1000);
+  });
+  fs.closeSync(fd);
+  const stopAt = performance.now();
+  // Every event written must arrive: wait for the store, then stop tailship.
+  const deadline = stopAt + 60_000;
+  while (store.state.distinct < store.expected.size && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const caughtUpAfter = (performance.now() - stopAt) / 1000;
+  const hwm = procStat(child.pid)?.hwm;
+  child.kill('SIGTERM');
+  await exited;
+  await store.close();
+  const missing = store.expected.size - store.state.distinct;
+  const window = (cEnd.t - c0.t) / 1000;
+  const cpuPct = (100 * (cEnd.cpu - c0.cpu)) / window;
+  const res = {
+    seconds,
+    rateMBs: rate / 1e6,
+    writtenMB: written / 1e6,
+    events,
+    rotations,
+    cpuPercentOfOneCore: +cpuPct.toFixed(2),
+    cpuWindowSeconds: +window.toFixed(1),
+    rssMaxMB: +(Math.max(...rssSamples) / 1e6).toFixed(1),
+    rssMedianMB: +(median(rssSamples) / 1e6).toFixed(1),
+    peakRssMB: +(hwm / 1e6).toFixed(1),
+    missing,
+    duplicates: store.state.duplicates,
+    caughtUpAfterSeconds: +caughtUpAfter.toFixed(2),
+  };
+  if (!KEEP) fs.rmSync(logDir, { recursive: true, force: true });
+  return res;
+}
+
+// ---- main ---------------------------------------------------------------------------------------------------
+
+async function main() {
+  ensureBuilt();
+  fs.mkdirSync(OUT, { recursive: true });
+  const m = machine();
+  log(`machine: ${m.nproc} × ${m.cpu}, ${m.memGB} GiB, node ${m.node}, load ${m.loadavg.join(' ')}; ${hasTime ? 'GNU time' : '/proc sampling'} for CPU and RSS`);
+
+  if (flag('--steady')) {
+    const r = await steady();
+    console.log(JSON.stringify({ machine: m, steady: r, loadAfter: os.loadavg().map((x) => +x.toFixed(2)) }, null, 2));
+    console.log(`\nsteady ${r.rateMBs} MB/s for ${r.seconds} s (${r.rotations} rotations): tailship ${r.cpuPercentOfOneCore} % of one core, RSS median ${r.rssMedianMB} MB, max ${r.rssMaxMB} MB; ${r.missing} missing, ${r.duplicates} duplicates; caught up ${r.caughtUpAfterSeconds} s after the writer stopped`);
+    if (r.missing > 0) process.exitCode = 1;
+    return;
+  }
+
+  const { file, meta } = ensureAuditLog(SIZE, SEED, { log });
+  log(`input: ${file} (${(meta.bytes / 1e6).toFixed(1)} MB, ${meta.lines} events, lines ${meta.minLine}..${meta.maxLine} B, mean ${meta.meanLine} B)`);
+  const t = performance.now();
+  const expected = keysOfFile(file);
+  log(`indexed ${expected.size} auditID+stage keys in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const store = await startStore({ expected, strict: STRICT });
+  const ctx = { file, meta, store, gzipLevel: await gzipLevelInUse() };
+
+  if (PROFILE) {
+    const r = await runTailship(PROFILE, 'profile', ctx, { cpuProf: true });
+    log(`profiled run (${PROFILE}): ${fmt(meta.bytes / 1e6 / r.wall)} MB/s, ${fmt(r.cpu)} CPU-s; profile ${r.profile}`);
+    console.log(summarizeProfile(r.profile, 25));
+    await store.close();
+    return;
+  }
+
+  const variants = [
+    ['limits', 'read', 'limit: read the file (1 MiB reads)'],
+    ['limits', 'parse', 'limit: JSON.parse every line (1 thread)'],
+    ['limits', 'gzip', `limit: gzip level ${ctx.gzipLevel} (1 thread)`],
+    ['http', 'http', `tailship → http, gzip ${ctx.gzipLevel}`],
+    ['http-plain', 'http-plain', 'tailship → http, ?gzip=false'],
+    ['file', 'file', 'tailship → file: (fdatasync per batch)'],
+    ['fluent-bit', 'fluent-bit', 'Fluent Bit tail → http, gzip'],
+    ['fluent-bit', 'fluent-bit-plain', 'Fluent Bit tail → http, no gzip'],
+  ];
+  const rows = [];
+  let parseMbs;
+  let fbMbs;
+  for (const [group, variant, label] of variants) {
+    if (!ONLY.includes(group) && !ONLY.includes(variant)) continue;
+    if (group === 'fluent-bit' && !onPath('fluent-bit')) {
+      log('fluent-bit is not on PATH: skipping the Fluent Bit rows');
+      continue;
+    }
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) {
+      const r = group === 'limits' ? await runLimit(variant, i, ctx) : group === 'fluent-bit' ? await runFluentBit(variant, i, ctx) : await runTailship(variant, i, ctx);
+      runs.push(r);
+      log(`  ${label} #${i + 1}: ${fmt(meta.bytes / 1e6 / r.wall)} MB/s, ${fmt(r.cpu)} CPU-s, peak RSS ${fmt(r.rss / 1e6, 0)} MB${r.duplicates ? `, ${r.duplicates} duplicates` : ''}${r.wireBytes && r.jsonBytes ? `, wire ${fmt(r.wireBytes / 1e6)} MB of ${fmt(r.jsonBytes / 1e6)} MB JSON` : ''} (load ${os.loadavg()[0].toFixed(2)})`);
+    }
+    const row = summarize(label, runs, meta.bytes);
+    if (variant === 'parse') parseMbs = row.mb;
+    if (variant === 'fluent-bit') fbMbs = row.mb;
+    rows.push(row);
+  }
+  await store.close();
+  const mEnd = machine();
+  console.log(`\ntailship bench — ${m.date}; ${m.nproc} × ${m.cpu}, ${m.memGB} GiB RAM, node ${m.node}`);
+  console.log(`input: ${(meta.bytes / 1e6).toFixed(1)} MB, ${meta.lines} audit events (seed ${SEED}); ${RUNS} run(s) each; load average before ${m.loadavg.join(' ')}, after ${mEnd.loadavg.join(' ')}`);
+  console.log('MB = 10^6 bytes of the input file; CPU = user+sys of the process; wall = start → last event acknowledged\n');
+  console.log(table(rows, parseMbs, fbMbs));
+  const json = path.join(OUT, `results-${meta.bytes}.json`);
+  fs.writeFileSync(json, `${JSON.stringify({ machine: m, machineAfter: mEnd, meta, rows }, null, 2)}\n`);
+  log(`\nresults also in ${path.relative(ROOT, json)}`);
+}
+
+main().catch((e) => {
+  log(`bench failed: ${e.stack ?? e.message}`);
+  process.exit(1);
+});
