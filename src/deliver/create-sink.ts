@@ -5,6 +5,7 @@ import type { Metrics } from '../observe/metrics.js';
 import type { Sink } from './sink.js';
 import { createFileSink } from './sinks/file-sink.js';
 import { createHttpSink } from './sinks/http-sink.js';
+import { createSlsSink } from './sinks/sls/sls-sink.js';
 import { createStdoutSink } from './sinks/stdout-sink.js';
 
 export interface CreateSinkContext {
@@ -42,8 +43,13 @@ export function createSink(uri: string, ctx: CreateSinkContext): Sink {
     return createHttpSink(url, ctx);
   }
   if (/^sls(\+http)?:\/\//i.test(text)) {
-    // The SLS sink is built in src/deliver/sinks/sls/ by another part of the project; wire it here once it exists.
-    throw new Error(`sink "${mask(text)}": the sls sink is not built yet in this version of tailship; use ${SINK_FORMS.replace(', sls://ENDPOINT or sls+http://ENDPOINT', '')}`);
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new Error(`invalid sink "${mask(text)}": not a valid URL, e.g. sls://cn-hangzhou.log.aliyuncs.com?project=k8s-log-c123 (accepted: ${SINK_FORMS})`);
+    }
+    return createSlsSink(url, ctx);
   }
   throw new Error(`invalid sink "${mask(text)}": accepted forms are ${SINK_FORMS}`);
 }
