@@ -149,9 +149,9 @@ describe('daemonset.yaml env, probes and resources', () => {
     });
   });
 
-  it('has requests and limits sized around the 100 MB RSS goal, and a V8 heap cap below the memory limit', () => {
+  it('has requests and limits sized from the measured RSS, and a V8 heap cap below the memory limit', () => {
     expect(container.resources).toEqual({
-      requests: { cpu: '50m', memory: '64Mi' },
+      requests: { cpu: '50m', memory: '128Mi' },
       limits: { cpu: '500m', memory: '256Mi' },
     });
     const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(env.NODE_OPTIONS?.value ?? '')?.[1]);
