@@ -2,7 +2,7 @@
 // dependencies and runs with production ones, it agrees with daemonset.yaml, and its runtime command starts
 // outside Docker (no engine here) with /app mapped to this checkout.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -153,6 +153,50 @@ describe('Dockerfile', () => {
       .filter(([path, p]) => path !== '' && !p.dev && p.hasInstallScript)
       .map(([path]) => path);
     expect(withScripts).toEqual([]);
+  });
+
+  it('the compiled code imports only Node built-ins and production dependencies', () => {
+    const files = readdirSync(join(repoRoot, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    expect(files).toContain('cli.js');
+    const specifiers = new Set<string>();
+    for (const f of files) {
+      const js = readFileSync(join(repoRoot, 'dist', f), 'utf8');
+      for (const m of js.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)) specifiers.add(m[1]!);
+    }
+    const bare = [...specifiers].filter((s) => !s.startsWith('.') && !s.startsWith('node:'));
+    const packages = new Set(bare.map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/')));
+    expect([...packages].filter((p) => !(p in pkg.dependencies))).toEqual([]);
+  });
+
+  it("the runtime stage's files alone (package.json, production node_modules from the lock, dist/) run the agent", () => {
+    // What `npm ci --omit=dev` + `COPY --from=build /app/dist` leave in /app, built from this checkout without
+    // network: every non-dev top-level package of package-lock.json, copied with what it nests.
+    const app = mkdtempSync(join(tmpdir(), 'tailship-runtime-'));
+    try {
+      const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8'));
+      for (const [path, p] of Object.entries(lock.packages as Record<string, any>)) {
+        if (!/^node_modules\/(@[^/]+\/)?[^/]+$/.test(path) || p.dev) continue;
+        if (p.optional && !existsSync(join(repoRoot, path))) continue; // another platform's optional binary
+        cpSync(join(repoRoot, path), join(app, path), { recursive: true });
+      }
+      for (const c of of(runtime, 'COPY').map(parseCopy).filter((x) => !x.from)) {
+        for (const src of c.sources) cpSync(join(repoRoot, src), join(app, src), { recursive: true });
+      }
+      cpSync(join(repoRoot, 'dist'), join(app, 'dist'), { recursive: true });
+      // A real run, to its end: one small audit log through parse, batch and the file sink, then exit 0.
+      const log = join(app, 'kubernetes.audit');
+      writeFileSync(log, '{"kind":"Event","auditID":"r1","stage":"ResponseComplete","stageTimestamp":"2026-11-20T08:00:00.000000Z"}\n');
+      const r = spawnSync(process.execPath, [join(app, 'dist/cli.js'), ...execForm(lastOf(runtime, 'CMD')!), '--listen', 'off', '--exit-when-idle'], {
+        cwd: app,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...runtimeEnv, TAILSHIP_STATE_DIR: join(app, 'state'), TAILSHIP_SINK: `file:${join(app, 'out')}`, 'aliyun_logs_audit-test': log, 'aliyun_logs_audit-test_product': 'k8s-audit' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(readFileSync(join(app, 'out', 'audit-test.ndjson'), 'utf8')).toContain('"auditID":"r1"');
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
   });
 
   it('agrees with daemonset.yaml: state dir, user, port, production mode', () => {
