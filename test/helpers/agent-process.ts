@@ -408,3 +408,21 @@ export async function scrapeMetric(port: number, name: string): Promise<number |
   }
   return sum;
 }
+
+/** Polls `GET /readyz` until it answers 200 (SPEC §5: once inputs are set up). */
+export async function waitReady(port: number, opts: WaitOptions = {}): Promise<void> {
+  let last = 'no answer yet';
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (res.status === 200) return;
+      last = `/readyz answered ${res.status}`;
+    } catch (err) {
+      last = `/readyz not reachable: ${(err as Error).message}`;
+    }
+    if (opts.agent?.exit) throw new Error(`agent exited (code ${opts.agent.exit.code}) before it was ready: ${last}\n${opts.agent.stderrTail()}`);
+    if (Date.now() > deadline) throw new Error(`agent not ready on 127.0.0.1:${port}: ${last}${opts.agent ? `\n${opts.agent.stderrTail()}` : ''}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
+  }
+}

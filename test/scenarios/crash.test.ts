@@ -43,8 +43,10 @@ describe('SIGKILL at random moments during rotation (§2.11 #11)', () => {
     })();
 
     const kills: Array<{ afterMs: number; written: number }> = [];
+    // --backfill: should a kill come before the first checkpoint was saved, the next start is again a "first start",
+    // and what rotated meanwhile must still be read (without it SPEC would let those backups be skipped).
     for (let k = 0; k < KILLS; k++) {
-      const agent = h.start();
+      const agent = h.start(['--backfill']);
       const afterMs = rng.int(250, 2000);
       await sleep(afterMs);
       if (agent.exit) throw new Error(`agent exited on its own (code ${agent.exit.code}) before kill ${k + 1}:\n${agent.stderrTail()}`);
@@ -58,7 +60,7 @@ describe('SIGKILL at random moments during rotation (§2.11 #11)', () => {
     const seconds = (Date.now() - t0) / 1000;
 
     // Final run: the writer has stopped; wait for everything, then a clean stop.
-    const final = h.start();
+    const final = h.start(['--backfill']);
     const expected = h.keysWritten();
     let waitError: unknown;
     try {

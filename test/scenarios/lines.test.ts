@@ -140,10 +140,10 @@ describe('legacy format and Audit-ID collisions (§2.11 #13)', () => {
   });
 
   it('delivers every request when many share one client-set Audit-ID, with stages far apart', async () => {
-    const h = scenario('collisions', { collisionRate: 0.5, collisionIds: ['same-audit-id', 'e2e-fixed'], maxOpen: 40 });
+    const h = scenario('collisions', { collisionRate: 0.5, collisionIds: ['same-audit-id', 'e2e-fixed'], maxOpen: 40, largeBytes: [16 * 1024, 48 * 1024] });
     const lj = h.lumberjack({ maxSizeBytes: 64 * 1024 });
-    h.emit(lj, 150);
-    h.start();
+    h.emit(lj, 150); // rotates before the agent starts: --backfill reads those backups on this first start
+    h.start(['--backfill']);
     h.emit(lj, 250);
     h.emitLines(lj, h.gen.drain());
     await h.waitDelivered();
