@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Batch } from '../batch/batch.js';
 import type { Logger } from '../observe/log.js';
@@ -58,8 +59,11 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
   const labels = { sink: sink.name };
   const closing = new AbortController();
   const signal = closing.signal;
+  // Each batch in a slot may wait on this signal (back-off or the blocked gate): more than the default 10.
+  setMaxListeners(2 * concurrency + 10, signal);
 
-  let unsettled = 0;
+  // Rejecters of unsettled deliver() calls, for close(): a Set rather than one abort listener per batch.
+  const unsettled = new Set<() => void>();
   let running = 0;
   const waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
 
@@ -161,7 +165,6 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
 
   function deliver(batch: Batch): Promise<DeliveryOutcome> {
     if (signal.aborted) return Promise.reject(abortError());
-    unsettled++;
     const run = (async () => {
       await acquire();
       try {
@@ -175,13 +178,12 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
       const settle = (fn: () => void) => {
         if (done) return;
         done = true;
-        unsettled--;
-        signal.removeEventListener('abort', onAbort);
+        unsettled.delete(abort);
         fn();
       };
-      // abort listeners run synchronously inside close(), before any rejection of `run` reaches us.
-      const onAbort = () => settle(() => reject(abortError()));
-      signal.addEventListener('abort', onAbort);
+      // close() calls this before any rejection of `run` can reach us.
+      const abort = () => settle(() => reject(abortError()));
+      unsettled.add(abort);
       run.then(
         (outcome) => settle(() => resolve(outcome)),
         (err) => settle(() => reject(err)),
@@ -191,9 +193,10 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
 
   return {
     deliver,
-    inFlight: () => unsettled,
+    inFlight: () => unsettled.size,
     close(): void {
       if (signal.aborted) return;
+      for (const abort of [...unsettled]) abort();
       closing.abort(abortError());
       for (const w of waiting.splice(0)) w.reject(abortError());
     },
