@@ -1,5 +1,6 @@
 // `tailship run` as the DaemonSet starts it: the container's env and args, with the privileges of its
-// securityContext (via setpriv, when this machine allows it), against a node laid out in a temp dir the way
+// securityContext (via setpriv) and its read-only root filesystem (a private mount namespace in which `/` is
+// read-only and only the writable volumeMounts are not) when this machine allows it, against a node laid out in a temp dir the way
 // kube-apiserver leaves it (audit log root 0600 in a 0700 dir, the ACK manifest in the static pod dir). The
 // probes' paths answer on the probes' port, events reach the default file store under the state dir, and
 // SIGTERM ends the agent with exit 0.
@@ -29,6 +30,21 @@ const asDeployed = [
 ];
 const withPrivileges =
   process.getuid?.() === 0 && spawnSync('setpriv', ['--bounding-set=-all', '--', 'true']).status === 0;
+const withReadOnlyRoot =
+  withPrivileges &&
+  sc.readOnlyRootFilesystem === true &&
+  spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'true']).status === 0;
+
+/** argv, wrapped so that it runs with the container's privileges and (if possible) a read-only root. */
+function confined(argv: string[], root: string): [string, string[]] {
+  if (!withPrivileges) return [argv[0]!, argv.slice(1)];
+  if (!withReadOnlyRoot) return ['setpriv', [...asDeployed, ...argv]];
+  const writable = (container.volumeMounts ?? []).filter((m) => !m.readOnly).map((m) => join(root, m.mountPath));
+  // Private propagation: the remount is invisible outside this namespace. Bind mounts first, so that they keep
+  // their own (writable) flags when `/` becomes read-only; then the mount tools are done and privileges drop.
+  const script = [...writable.map((d) => `mount --bind '${d}' '${d}'`), 'mount -o remount,bind,ro /', 'exec "$@"'].join(' && ');
+  return ['unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', 'setpriv', ...asDeployed, ...argv]];
+}
 
 let root: string; // stands for the node's `/`
 let agent: ChildProcess;
@@ -55,9 +71,8 @@ beforeAll(async () => {
   env.TAILSHIP_HOST_ROOT = root;
   env.TAILSHIP_LISTEN = '127.0.0.1:0';
   const argv = [process.execPath, join(repoRoot, 'dist/cli.js'), ...(container.args ?? [])];
-  agent = withPrivileges
-    ? spawn('setpriv', [...asDeployed, ...argv], { cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } })
-    : spawn(argv[0]!, argv.slice(1), { cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+  const [cmd, args] = confined(argv, root);
+  agent = spawn(cmd, args, { cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
   agent.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   agent.stdout!.resume();
   exit = new Promise((resolve) => agent.on('exit', (code, signal) => resolve({ code, signal })));
@@ -91,7 +106,12 @@ function storeLines(): any[] {
   return readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-describe(`tailship run with the DaemonSet's env and args${withPrivileges ? ', uid 0 without capabilities' : ''} (needs dist/cli.js)`, () => {
+const confinement = withReadOnlyRoot
+  ? ', uid 0 without capabilities, read-only root'
+  : withPrivileges
+    ? ', uid 0 without capabilities'
+    : '';
+describe(`tailship run with the DaemonSet's env and args${confinement} (needs dist/cli.js)`, () => {
   it('answers the liveness and readiness paths, and the Prometheus scrape path, on the probed port', async () => {
     expect(container.livenessProbe?.httpGet?.path).toBe('/healthz');
     expect(container.readinessProbe?.httpGet?.path).toBe('/readyz');
