@@ -209,7 +209,7 @@ describe('deliverer: blocked', () => {
 
 describe('deliverer: concurrency and close', () => {
   function heldSink() {
-    const holds = new Map<string, ReturnType<typeof deferred>>();
+    const holds = new Map<string, ReturnType<typeof deferred<void>>>();
     const script: Script = (b) => {
       const d = deferred();
       holds.set(b.id, d);
