@@ -76,6 +76,7 @@ export class SinkReader {
   readonly logs: ShippedLog[] = [];
   /** Lines of the sink output that were not JSON objects: always a sink bug, reported by the scenarios. */
   readonly garbage: string[] = [];
+  /** Bytes consumed and the unfinished last line, per file identity (`dev:ino`). */
   private readonly offsets = new Map<string, number>();
   private readonly pending = new Map<string, Buffer>();
 
@@ -96,13 +97,17 @@ export class SinkReader {
         throw err;
       }
       try {
-        const size = fs.fstatSync(fd).size;
-        let offset = this.offsets.get(file) ?? 0;
+        const st = fs.fstatSync(fd);
+        const size = st.size;
+        // Keyed by inode, not name: the sink renames a full `{logstore}.ndjson` to `{logstore}-{n}.ndjson`, which
+        // is the same bytes under a new name and must not be read twice.
+        const id = `${st.dev}:${st.ino}`;
+        let offset = this.offsets.get(id) ?? 0;
         if (size < offset) {
           // The sink must never shrink a file it already wrote; make the reader start over rather than hide it.
           this.garbage.push(`[sink file ${file} shrank from ${offset} to ${size} bytes]`);
           offset = 0;
-          this.pending.delete(file);
+          this.pending.delete(id);
         }
         if (size === offset) continue;
         const buf = Buffer.allocUnsafe(size - offset);
@@ -112,15 +117,15 @@ export class SinkReader {
           if (n === 0) break;
           got += n;
         }
-        this.offsets.set(file, offset + got);
-        const prev = this.pending.get(file);
+        this.offsets.set(id, offset + got);
+        const prev = this.pending.get(id);
         const data = prev ? Buffer.concat([prev, buf.subarray(0, got)]) : buf.subarray(0, got);
         const lastNl = data.lastIndexOf(0x0a);
         if (lastNl < 0) {
-          this.pending.set(file, Buffer.from(data));
+          this.pending.set(id, Buffer.from(data));
           continue;
         }
-        this.pending.set(file, Buffer.from(data.subarray(lastNl + 1)));
+        this.pending.set(id, Buffer.from(data.subarray(lastNl + 1)));
         for (const line of data.subarray(0, lastNl).toString('utf8').split('\n')) {
           if (line === '') continue;
           try {
