@@ -271,42 +271,43 @@ function abortable(p: Promise<void>, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * Operator-facing log of a failing store: one warning when trouble starts (for 'blocked', with the fix the sink
- * put in the message), then at most one per interval while it lasts, and one info line when it ends.
+ * Operator-facing log of a failing store: a warning when trouble starts (for 'blocked', with the fix the sink put
+ * in the message), then at most one per interval while it lasts, and one info line when it ends. The interval
+ * holds across episodes too, so a flapping store (fail, succeed, fail…) gives a line a minute, not one per request.
  */
 function createTroubleLog(logger: Logger, now: () => number) {
-  let state: { kind: SinkError['kind']; since: number; lastLog: number; failures: number } | undefined;
+  let state: { kind: SinkError['kind']; since: number; failures: number; warned: boolean } | undefined;
+  const lastWarn = new Map<SinkError['kind'], number>();
 
   return {
     failed(err: SinkError): void {
       const t = now();
-      if (!state || state.kind !== err.kind) {
-        state = { kind: err.kind, since: t, lastLog: t, failures: 1 };
+      if (!state || state.kind !== err.kind) state = { kind: err.kind, since: t, failures: 0, warned: false };
+      state.failures++;
+      const blocked = err.kind === 'blocked';
+      const every = blocked ? BLOCKED_LOG_EVERY_MS : RETRYABLE_LOG_EVERY_MS;
+      if (t - (lastWarn.get(err.kind) ?? -Infinity) < every) return;
+      lastWarn.set(err.kind, t);
+      const fields = { kind: err.kind, statusCode: err.statusCode, code: err.code, failures: state.failures, sinceSeconds: Math.round((t - state.since) / 1000) };
+      if (!state.warned) {
+        state.warned = true;
         logger.warn(
-          { kind: err.kind, statusCode: err.statusCode, code: err.code },
-          err.kind === 'blocked'
+          fields,
+          blocked
             ? `the store refuses every batch; holding them and retrying slowly until this is fixed: ${err.message}`
             : `delivery failing, retrying with back-off: ${err.message}`,
         );
-        return;
-      }
-      state.failures++;
-      const every = state.kind === 'blocked' ? BLOCKED_LOG_EVERY_MS : RETRYABLE_LOG_EVERY_MS;
-      if (t - state.lastLog >= every) {
-        state.lastLog = t;
-        logger.warn(
-          { kind: err.kind, statusCode: err.statusCode, failures: state.failures, sinceSeconds: Math.round((t - state.since) / 1000) },
-          `${state.kind === 'blocked' ? 'the store still refuses every batch' : 'delivery still failing'}: ${err.message}`,
-        );
+      } else {
+        logger.warn(fields, `${blocked ? 'the store still refuses every batch' : 'delivery still failing'}: ${err.message}`);
       }
     },
     recovered(): void {
-      if (!state) return;
-      const t = now();
-      logger.info(
-        { failures: state.failures, afterSeconds: Math.round((t - state.since) / 1000) },
-        `delivery recovered after ${state.failures} failed attempts`,
-      );
+      if (state?.warned) {
+        logger.info(
+          { failures: state.failures, afterSeconds: Math.round((now() - state.since) / 1000) },
+          `delivery recovered after ${state.failures} failed attempts`,
+        );
+      }
       state = undefined;
     },
   };

@@ -78,6 +78,23 @@ describe('deliverer: retries', () => {
     expect(await outcome).toBe('delivered');
   });
 
+  test('a flapping store (every other request fails) gives a warning a minute, not one per request', async () => {
+    const t = setup((_b, call) => (call % 2 === 0 ? retryable() : 'ok'), { concurrency: 1 });
+    // 10 minutes of simulated traffic: a batch every 2 s.
+    const outcomes: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 300; i++) {
+      outcomes.push(t.deliverer.deliver(makeBatch({ id: `b${i}` })));
+      await t.time.run(t.time.now() + 2000);
+    }
+    await t.time.run(Infinity);
+    await Promise.all(outcomes);
+    expect(t.sink.calls).toHaveLength(599); // the first batch goes through, each later one fails once first
+    const warns = msgs(t.log.lines, 40);
+    expect(warns.length).toBeGreaterThanOrEqual(9);
+    expect(warns.length).toBeLessThanOrEqual(11);
+    expect(msgs(t.log.lines, 30).filter((m) => m.includes('recovered')).length).toBe(warns.length);
+  });
+
   test('Retry-After is honoured', async () => {
     const t = setup((_b, call) => (call === 1 ? retryable('429', { statusCode: 429, retryAfterMs: 7000 }) : 'ok'), { random: () => 0 });
     const outcome = t.deliverer.deliver(makeBatch());
