@@ -8,8 +8,11 @@ import { freePort, scrapeMetric, waitUntil } from '../helpers/agent-process.js';
 import { appender, scenario } from './harness.js';
 
 describe('backups deleted by maxbackup (§2.11 #6)', () => {
-  it('a backup the agent holds open is still read to its end after the mill deletes it', async () => {
-    const h = scenario('maxbackup-held');
+  it.each([
+    { between: 0, what: 'nothing written between the two rotations' },
+    { between: 100, what: 'a newer backup in between holds events too' },
+  ])('a backup the agent holds open is still read to its end after the mill deletes it ($what)', async ({ between }) => {
+    const h = scenario(`maxbackup-held-${between}`);
     const lj = h.lumberjack({ maxSizeBytes: 1024 * 1024, maxBackups: 1, compress: false });
     h.emit(lj, 200);
     const agent = h.start();
@@ -17,7 +20,7 @@ describe('backups deleted by maxbackup (§2.11 #6)', () => {
     agent.pause(); // frozen with kubernetes.audit open, like an agent far behind
     h.emit(lj, 300); // unread: only reachable through the agent's fd once deleted
     lj.rotate(); // → backup 1
-    h.emit(lj, 100);
+    h.emit(lj, between);
     lj.rotate(); // → backup 2; the mill deletes backup 1 (beyond maxBackups=1)
     h.emit(lj, 50);
     await lj.millIdle();
