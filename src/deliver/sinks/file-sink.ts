@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
-import { renderLog, tagObjectJson } from '../render.js';
+import { BodyWriter, renderLog, tagObjectJson, writeLog } from '../render.js';
 import { SinkError, type Sink } from '../sink.js';
 
 export interface FileSinkOptions {
@@ -84,7 +84,7 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
     send(batch: Batch, signal?: AbortSignal): Promise<void> {
       if (closed) return Promise.reject(new SinkError('retryable', 'file sink is closed'));
       const f = fileFor(batch.logstore);
-      const chunk = Buffer.from(batchNdjson(batch));
+      const chunk = batchNdjsonBytes(batch);
       const done = f.tail.then(() => append(f, chunk, signal));
       f.tail = done.catch(() => undefined);
       return done;
@@ -124,6 +124,17 @@ export function batchNdjson(batch: Batch): string {
     out += '\n';
   }
   return out;
+}
+
+/** The bytes of `batchNdjson(batch)`, encoded straight into one buffer (the hot path: no joined string). */
+export function batchNdjsonBytes(batch: Batch): Buffer {
+  const shared = tagObjectJson(batch.tags, undefined);
+  const w = new BodyWriter(batch.rawBytes + batch.events.length * (48 + (shared?.length ?? 0)) + 16);
+  for (const event of batch.events) {
+    writeLog(w, event, event.markers ? tagObjectJson(batch.tags, event.markers) : shared);
+    w.write('\n');
+  }
+  return w.bytes();
 }
 
 /** A logstore name made safe as a file name (no `/`, no leading dot): itself when harmless, else `_` for the rest. */
