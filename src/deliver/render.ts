@@ -12,7 +12,7 @@ export function renderLog(event: ShipEvent, tagJson: string | undefined): string
   if (!event.isObject) return `{"content":${JSON.stringify(event.raw)},${tail}`;
   const raw = event.raw;
   // An event that carries its own reserved keys: rebuild it so that ours replace them (no duplicate keys).
-  if (raw.includes('"__time__"') || raw.includes('"__tag__"')) {
+  if (hasReservedKey(raw)) {
     const obj = JSON.parse(raw) as Record<string, unknown>;
     delete obj.__time__;
     delete obj.__tag__;
@@ -22,6 +22,17 @@ export function renderLog(event: ShipEvent, tagJson: string | undefined): string
   const body = raw.slice(0, close).trimEnd();
   // `{}` (nothing but whitespace after the brace) needs no comma.
   return body.length === 1 ? `{${tail}` : `${body},${tail}`;
+}
+
+/**
+ * `raw.includes('"__time__"') || raw.includes('"__tag__"')`, found through the two-character search for `__`,
+ * which V8 runs several times faster than a longer pattern (these keys are rare in audit events).
+ */
+function hasReservedKey(raw: string): boolean {
+  for (let p = raw.indexOf('__'); p !== -1; p = raw.indexOf('__', p + 1)) {
+    if (raw.charCodeAt(p - 1) === 0x22 && (raw.startsWith('__time__"', p) || raw.startsWith('__tag__"', p))) return true;
+  }
+  return false;
 }
 
 function renderObject(obj: Record<string, unknown>, tail: string): string {
@@ -71,7 +82,7 @@ export class BodyWriter {
 /** Writes exactly the bytes of `renderLog(event, tagJson)`, without building the log as one string. */
 export function writeLog(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): void {
   const raw = event.raw;
-  if (!event.isObject || raw.includes('"__time__"') || raw.includes('"__tag__"')) {
+  if (!event.isObject || hasReservedKey(raw)) {
     w.write(renderLog(event, tagJson));
     return;
   }
