@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { StreamRecord } from '../checkpoint/checkpoint-store.js';
 import type { InputSpec, StartAt } from '../config/types.js';
@@ -134,6 +134,7 @@ export class Tailer {
     }
     for (const lane of this.#lanes.values()) await this.#discoverLane(lane);
     await this.#trackHistory();
+    for (const lane of this.#lanes.values()) await this.#adoptBackups(lane);
   }
 
   /** Reads what is available, lane by lane, within the budget. Returns the bytes read. */
@@ -192,7 +193,7 @@ export class Tailer {
     }
     candidates.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : Number(a.gz) - Number(b.gz)));
     const names = new Set(candidates.map((c) => c.file));
-    const plan: Array<{ rec: StreamRecord; start: number; gz: boolean; fh?: import('node:fs/promises').FileHandle }> = [];
+    const plan: Array<{ rec: StreamRecord; start: number; gz: boolean; fh?: FileHandle }> = [];
 
     const take = (match: (r: StreamRecord) => boolean): StreamRecord | undefined => {
       for (const r of unmatched) if (match(r)) return unmatched.delete(r), r;
@@ -203,7 +204,7 @@ export class Tailer {
       if (c.gz && names.has(c.file.slice(0, -3))) continue; // the plain twin is read instead
       let head: Buffer;
       let st: Stats | undefined;
-      let fh: import('node:fs/promises').FileHandle | undefined;
+      let fh: FileHandle | undefined;
       try {
         if (c.gz) head = await readGzipHead(c.file);
         else {
@@ -356,6 +357,72 @@ export class Tailer {
     }
   }
 
+  /**
+   * Backups nobody has seen as the active file: when the writer rotates several times between two polls, the
+   * files created and renamed in between are known only as backups. They are new content: read them (oldest
+   * first) after the stream being drained and before the new active file.
+   */
+  async #adoptBackups(lane: Lane): Promise<void> {
+    const dir = path.dirname(lane.activePath);
+    const base = path.basename(lane.activePath);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const present = new Set(names);
+    const mine = [...this.#records.values()].filter((r) => r.lane === lane.activePath && r.input === lane.input.key);
+    const knownFiles = new Set(mine.map((r) => r.file));
+    const backups = names
+      .map((n) => ({ n, b: isBackupOf(n, base) }))
+      .filter((x): x is { n: string; b: NonNullable<ReturnType<typeof isBackupOf>> } => x.b !== undefined)
+      .sort((a, b) => (a.b.stamp < b.b.stamp ? -1 : a.b.stamp > b.b.stamp ? 1 : 0));
+    for (const { n, b } of backups) {
+      const file = path.join(dir, n);
+      if (knownFiles.has(file)) continue;
+      if (b.gz && (present.has(n.slice(0, -3)) || knownFiles.has(file.slice(0, -3)))) continue; // its plain twin stands for it
+      let head: Buffer;
+      let fh: FileHandle | undefined;
+      let st: Stats | undefined;
+      try {
+        if (b.gz) head = await readGzipHead(file);
+        else {
+          fh = await open(file, 'r');
+          st = await fh.stat();
+          head = await readHead(fh);
+        }
+      } catch {
+        await fh?.close();
+        continue; // gone already, or unreadable: the next poll says which
+      }
+      const rec = st
+        ? mine.find((r) => r.dev === st!.dev && r.ino === st!.ino && (r.fp.len === 0 || matchesHead(r.fp, head)))
+        : mine.find((r) => r.fp.len > 0 && matchesHead(r.fp, head));
+      if (rec) {
+        rec.file = file;
+        await fh?.close();
+        if (lane.active?.rec === rec) {
+          // Renamed since the stat of this pass: it is rotated now, so backups newer than it queue after it.
+          lane.active.phase = 'rotated';
+          rec.state = 'rotated';
+          lane.active = undefined;
+        }
+        continue;
+      }
+      const fresh = newRecord(lane.input.key, lane.activePath, file, st ?? { dev: 0, ino: 0, size: 0 }, fingerprintOf(head), 0);
+      fresh.state = 'rotated';
+      this.#records.set(fresh.id, fresh);
+      knownFiles.add(file);
+      const s = liveFromRecord(fresh, 0, this.#o.maxLineBytes, 'rotated');
+      if (b.gz) s.gzFile = file;
+      else {
+        s.fh = fh;
+        s.src = plainSource(fh!, 0, this.#scratch);
+      }
+      this.#o.hooks.onStreamOpen(fresh, 0, []);
+      const at = lane.active ? lane.queue.indexOf(lane.active) : -1;
+      if (at >= 0) lane.queue.splice(at, 0, s);
+      else lane.queue.push(s);
+      this.#o.logger.debug({ file, stream: fresh.id }, 'backup written between two polls: reading it before the new file');
+    }
+  }
+
   /** For the active stream: does the file still start with the bytes it was identified by? Grows the fingerprint. */
   async #sameContent(s: LiveStream): Promise<boolean> {
     const fp = s.rec.fp;
@@ -367,7 +434,7 @@ export class Tailer {
   }
 
   async #openActive(lane: Lane): Promise<void> {
-    let fh: import('node:fs/promises').FileHandle;
+    let fh: FileHandle;
     try {
       fh = await open(lane.activePath, 'r');
     } catch (e) {
@@ -453,6 +520,12 @@ export class Tailer {
         bytes += chunk.length;
         o.metrics.bytesRead.inc(chunk.length);
         if (at + chunk.length > s.rec.size) s.rec.size = at + chunk.length;
+        if (s.rec.fp.len < FINGERPRINT_BYTES && at <= s.rec.fp.len) {
+          // Grow the identity while the head is at hand: a file renamed and gzipped before the next poll is
+          // then still recognised by content (an empty file's fingerprint matches nothing).
+          const head = s.fh ? await readHead(s.fh) : at === 0 ? chunk : undefined;
+          if (head && head.length > s.rec.fp.len) s.rec.fp = fingerprintOf(head);
+        }
         s.framer.push(chunk, at, (line) => o.hooks.onLine(lane, s.rec, line));
         continue;
       }
