@@ -21,6 +21,11 @@ const gzipAsync = promisify(gzip);
  * Compression runs in zlib's async API, i.e. on the libuv thread pool, not on the event loop.
  */
 export const DEFAULT_GZIP_LEVEL = 3;
+/**
+ * Output piece of the async gzip: each piece is one round trip from the zlib thread to the event loop, so
+ * zlib's 16 KiB default makes ~25 of them for a 3 MB batch; 256 KiB makes 1-2 (main-thread time 3x lower).
+ */
+const GZIP_CHUNK_BYTES = 256 * 1024;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Kept bytes of an error response (for the dead-letter spool and the log line). */
 export const RESPONSE_BODY_LIMIT = 4096;
@@ -139,7 +144,7 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
   async function send(batch: Batch, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     const json = httpBatchBodyBytes(batch);
-    const body = cfg.gzipLevel > 0 ? await gzipAsync(json, { level: cfg.gzipLevel }) : json;
+    const body = cfg.gzipLevel > 0 ? await gzipAsync(json, { level: cfg.gzipLevel, chunkSize: GZIP_CHUNK_BYTES }) : json;
     const headers: Record<string, string> = {
       ...cfg.headers,
       'content-type': 'application/json',
