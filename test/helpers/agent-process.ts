@@ -334,7 +334,10 @@ export interface Workspace {
 }
 
 export function createWorkspace(name: string): Workspace {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), `tailship-${name.replace(/[^a-z0-9-]/gi, '-')}-`));
+  // All scenario workspaces under one parent, so that a failed run's leftovers are easy to find and remove.
+  const parent = path.join(os.tmpdir(), 'tailship-scenarios');
+  fs.mkdirSync(parent, { recursive: true, mode: 0o755 });
+  const root = fs.mkdtempSync(path.join(parent, `${name.replace(/[^a-z0-9-]/gi, '-')}-`));
   const logDir = path.join(root, 'logs');
   const stateDir = path.join(root, 'state');
   const outDir = path.join(root, 'out');

@@ -11,7 +11,8 @@ import { diffKeys, formatDiff, orderProblem, SinkReader } from '../helpers/ndjso
 
 const dirs: string[] = [];
 const tmp = (): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tailship-selftest-'));
+  fs.mkdirSync(path.join(os.tmpdir(), 'tailship-scenarios'), { recursive: true });
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tailship-scenarios', 'selftest-'));
   dirs.push(d);
   return d;
 };

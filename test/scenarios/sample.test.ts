@@ -20,7 +20,8 @@ afterEach(async () => {
 
 describe('sample log directory (README demo)', () => {
   it('ships the backup, then the active file, each event once, and exits when idle', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tailship-sample-'));
+    fs.mkdirSync(path.join(os.tmpdir(), 'tailship-scenarios'), { recursive: true });
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tailship-scenarios', 'sample-'));
     try {
       const envFile = path.join(root, 'demo.env');
       fs.writeFileSync(envFile, 'aliyun_logs_audit-demo=/var/log/kubernetes/kubernetes.audit\naliyun_logs_audit-demo_product=k8s-audit\n');

@@ -33,6 +33,31 @@ describe('truncation (§2.11 #8)', () => {
     expect(h.logs().filter((l) => l.content !== undefined), 'no line read from the middle').toEqual([]);
   });
 
+  it('copytruncate and regrowth past the old offset while the agent is frozen (SIGSTOP): read from 0, no line from the middle', async () => {
+    const h = scenario('copytruncate-frozen');
+    const file = appender(h.ws.activePath);
+    h.emit(file, 100);
+    const agent = h.start();
+    await h.waitDelivered();
+    const oldSize = fs.statSync(h.ws.activePath).size;
+    agent.pause(); // deterministic version of the race above: the agent wakes up to a same-inode, bigger file
+    fs.copyFileSync(h.ws.activePath, `${h.ws.activePath}.1`);
+    fs.truncateSync(h.ws.activePath, 0);
+    const lines = h.gen.take(300);
+    file.write(lines.map((l) => l.line).join(''));
+    for (const l of lines) h.record(l.key, l.line);
+    expect(fs.statSync(h.ws.activePath).size).toBeGreaterThan(oldSize);
+    agent.resume();
+    await h.waitDelivered();
+    h.emit(file, 10);
+    await h.waitDelivered();
+    await h.stop();
+    file.close();
+    h.assertExact();
+    h.assertOrder();
+    expect(h.logs().filter((l) => l.content !== undefined), 'no line read from the middle').toEqual([]);
+  });
+
   it('truncated while stopped and rewritten past the old offset: the changed fingerprint restarts it from 0', async () => {
     const h = scenario('truncate-stopped');
     const file = appender(h.ws.activePath);
