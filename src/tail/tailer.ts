@@ -328,15 +328,7 @@ export class Tailer {
         lane.active = undefined;
         o.logger.debug({ file: lane.activePath, stream: a.rec.id }, 'file rotated; reading the renamed file to its end');
       } else if (fst.size < a.src!.position || !(await this.#sameContent(a))) {
-        const lost = Math.max(0, a.rec.size - a.src!.position);
-        o.logger.warn(
-          { file: lane.activePath, offset: a.src!.position, size: fst.size },
-          'file was truncated or rewritten in place (copytruncate?): reading it again from the start',
-        );
-        if (lost > 0) o.metrics.bytesLost.inc(lost);
-        this.#finish(lane, a, a.src!.position, true);
-        lane.queue = lane.queue.filter((s) => s !== a);
-        lane.active = undefined;
+        this.#truncated(lane, a, fst.size);
       }
     }
     if (!lane.active && st) await this.#openActive(lane);
@@ -421,6 +413,19 @@ export class Tailer {
       else lane.queue.push(s);
       this.#o.logger.debug({ file, stream: fresh.id }, 'backup written between two polls: reading it before the new file');
     }
+  }
+
+  /** The active file was truncated or rewritten in place (copytruncate): a new stream, read from 0. */
+  #truncated(lane: Lane, a: LiveStream, size: number): void {
+    const lost = Math.max(0, a.rec.size - a.src!.position);
+    this.#o.logger.warn(
+      { file: lane.activePath, offset: a.src!.position, size },
+      'file was truncated or rewritten in place (copytruncate?): reading it again from the start',
+    );
+    if (lost > 0) this.#o.metrics.bytesLost.inc(lost);
+    this.#finish(lane, a, a.src!.position, true);
+    lane.queue = lane.queue.filter((s) => s !== a);
+    lane.active = undefined;
   }
 
   /** For the active stream: does the file still start with the bytes it was identified by? Grows the fingerprint. */
@@ -516,6 +521,12 @@ export class Tailer {
       }
       const at = s.src!.position;
       const chunk = await s.src!.read();
+      if (chunk && s === lane.active && at > s.rec.fp.len && !(await this.#sameContent(s))) {
+        // Truncated and written again since the last look: this chunk may come from the middle of new content.
+        this.#truncated(lane, s, (await s.fh!.stat()).size);
+        await this.#openActive(lane);
+        continue;
+      }
       if (chunk) {
         bytes += chunk.length;
         o.metrics.bytesRead.inc(chunk.length);
