@@ -9,6 +9,11 @@ export function parseLine(text: string, truncated: boolean, json: boolean, nowMs
     return { raw: text, isObject: false, ...splitTime(nowMs), markers: { __truncated__: 'true' } };
   }
   if (!json) return { raw: text, isObject: false, ...splitTime(nowMs) };
+  if (scanObject(text)) {
+    // Valid, and the time keys were read by the scan: the same answer as below, without building the object.
+    const t = eventTime(foundStage) ?? eventTime(foundReceived);
+    return { raw: text, isObject: true, ...(t ?? splitTime(nowMs)) };
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -41,4 +46,191 @@ export function eventTime(v: unknown): { time: number; timeNs: number } | undefi
   const frac = /\.(\d+)/.exec(v);
   const timeNs = frac ? Number((frac[1]! + '000000000').slice(0, 9)) : 0;
   return { time, timeNs };
+}
+
+// ---- a validating scan: JSON.parse's verdict without building the object ----------------------------------
+//
+// JSON.parse of every line was half of the agent's main-thread time, and the object it builds is garbage at
+// once. scanObject walks the text once (RFC 8259 grammar, as V8's JSON.parse accepts it: no depth limit,
+// whitespace = space, tab, CR, LF) and notes the top-level `stageTimestamp` / `requestReceivedTimestamp`
+// string values (the last one wins, as in JSON.parse). It answers true only when the text is one JSON object
+// and those values are plain strings; anything else (invalid JSON, an array, escapes in a time key or value)
+// goes to JSON.parse, which gives the exact error message and the decoded values.
+
+/** Set by scanObject: the raw top-level time values when they are strings without escapes, else undefined. */
+let foundStage: string | undefined;
+let foundReceived: string | undefined;
+/** Open containers of the scan: 1 object, 2 array (reused across calls). */
+const stack: number[] = [];
+/** Set by scanString: the string just scanned held a backslash escape. */
+let hadEscape = false;
+
+const OBJ = 1;
+const ARR = 2;
+const KEY_STAGE = 'stageTimestamp';
+const KEY_RECEIVED = 'requestReceivedTimestamp';
+
+function skipWs(s: string, i: number): number {
+  for (;;) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+    else return i;
+  }
+}
+
+/** Raw control characters (invalid inside strings; tab and CR are only valid between tokens): such a rare line
+ *  goes to JSON.parse, so that strings can be skipped with native searches below. */
+const CONTROL = /[\u0000-\u001f]/;
+/** Index of the next backslash at or after the scan position (-1: none left): escapes are found by search too. */
+let nextBackslash = -1;
+
+/** `i` is just past the opening quote; returns the index past the closing quote, or -1 when invalid. */
+function scanString(s: string, i: number): number {
+  hadEscape = false;
+  for (;;) {
+    const q = s.indexOf('"', i);
+    if (q === -1) return -1;
+    if (nextBackslash === -1 || nextBackslash > q) return q + 1;
+    // an escape before the quote: check it, then go on after it
+    hadEscape = true;
+    i = nextBackslash + 1;
+    const e = s.charCodeAt(i++);
+    if (e === 0x75) {
+      for (const end = i + 4; i < end; i++) {
+        const h = s.charCodeAt(i);
+        if (!((h >= 0x30 && h <= 0x39) || (h >= 0x61 && h <= 0x66) || (h >= 0x41 && h <= 0x46))) return -1;
+      }
+    } else if (!(e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74)) {
+      return -1;
+    }
+    nextBackslash = s.indexOf('\\', i);
+  }
+}
+
+function scanDigits(s: string, i: number): number {
+  let c = s.charCodeAt(i);
+  while (c >= 0x30 && c <= 0x39) c = s.charCodeAt(++i);
+  return i;
+}
+
+/** `i` is at the first character of a number; returns the index past it, or -1. */
+function scanNumber(s: string, i: number): number {
+  if (s.charCodeAt(i) === 0x2d) i++;
+  const c = s.charCodeAt(i);
+  if (c === 0x30) i++;
+  else if (c >= 0x31 && c <= 0x39) i = scanDigits(s, i + 1);
+  else return -1;
+  if (s.charCodeAt(i) === 0x2e) {
+    const d = s.charCodeAt(++i);
+    if (!(d >= 0x30 && d <= 0x39)) return -1;
+    i = scanDigits(s, i);
+  }
+  const e = s.charCodeAt(i);
+  if (e === 0x65 || e === 0x45) {
+    const sign = s.charCodeAt(++i);
+    if (sign === 0x2b || sign === 0x2d) i++;
+    const d = s.charCodeAt(i);
+    if (!(d >= 0x30 && d <= 0x39)) return -1;
+    i = scanDigits(s, i);
+  }
+  return i;
+}
+
+/** True when `s` is one JSON object whose top-level time values (if any) are strings without escapes. */
+function scanObject(s: string): boolean {
+  foundStage = undefined;
+  foundReceived = undefined;
+  if (CONTROL.test(s)) return false;
+  nextBackslash = s.indexOf('\\');
+  let i = skipWs(s, 0);
+  if (s.charCodeAt(i) !== 0x7b) return false;
+  let depth = 0;
+  /** Which time key the value being scanned belongs to (top level only): 0 none, 1 stage, 2 received. */
+  let timeKey = 0;
+  for (;;) {
+    // ---- a value starts at i
+    const c = s.charCodeAt(i);
+    if (timeKey !== 0 && c !== 0x22) {
+      // the last occurrence wins: a value that is not a string means JSON.parse's object has no string there
+      if (timeKey === 1) foundStage = undefined;
+      else foundReceived = undefined;
+    }
+    let openedEmpty = false;
+    if (c === 0x7b || c === 0x5b) {
+      const close = c === 0x7b ? 0x7d : 0x5d;
+      i = skipWs(s, i + 1);
+      if (s.charCodeAt(i) === close) {
+        i++;
+        openedEmpty = true;
+      } else {
+        stack[depth++] = c === 0x7b ? OBJ : ARR;
+        if (c === 0x7b) {
+          i = scanKey(s, i, depth);
+          if (i < 0) return false;
+          timeKey = keyKind;
+        } else timeKey = 0;
+        continue;
+      }
+    } else if (c === 0x22) {
+      const start = i + 1;
+      i = scanString(s, start);
+      if (i < 0) return false;
+      if (timeKey !== 0) {
+        if (hadEscape) return false; // let JSON.parse decode it
+        if (timeKey === 1) foundStage = s.slice(start, i - 1);
+        else foundReceived = s.slice(start, i - 1);
+      }
+    } else {
+      if (c === 0x74 && s.startsWith('true', i)) i += 4;
+      else if (c === 0x66 && s.startsWith('false', i)) i += 5;
+      else if (c === 0x6e && s.startsWith('null', i)) i += 4;
+      else {
+        i = scanNumber(s, i);
+        if (i < 0) return false;
+      }
+    }
+    if (openedEmpty && depth === 0) return skipWs(s, i) === s.length;
+    // ---- after a value: `,` or the end of containers
+    for (;;) {
+      i = skipWs(s, i);
+      const d = s.charCodeAt(i);
+      const top = stack[depth - 1];
+      if (d === 0x2c) {
+        i = skipWs(s, i + 1);
+        if (top === OBJ) {
+          i = scanKey(s, i, depth);
+          if (i < 0) return false;
+          timeKey = keyKind;
+        } else timeKey = 0;
+        break;
+      }
+      if ((top === OBJ && d === 0x7d) || (top === ARR && d === 0x5d)) {
+        i++;
+        if (--depth === 0) return skipWs(s, i) === s.length;
+        continue;
+      }
+      return false;
+    }
+  }
+}
+
+/** Set by scanKey: 1 / 2 when the key is a top-level time key, else 0. */
+let keyKind = 0;
+
+/** `i` is at a key's opening quote in an object at `depth`; returns the index of its value, or -1. */
+function scanKey(s: string, i: number, depth: number): number {
+  keyKind = 0;
+  if (s.charCodeAt(i) !== 0x22) return -1;
+  const start = i + 1;
+  i = scanString(s, start);
+  if (i < 0) return -1;
+  if (depth === 1) {
+    if (hadEscape) return -1; // an escaped key might spell a time key: JSON.parse decides
+    const len = i - 1 - start;
+    if (len === KEY_STAGE.length && s.startsWith(KEY_STAGE, start)) keyKind = 1;
+    else if (len === KEY_RECEIVED.length && s.startsWith(KEY_RECEIVED, start)) keyKind = 2;
+  }
+  i = skipWs(s, i);
+  if (s.charCodeAt(i) !== 0x3a) return -1;
+  return skipWs(s, i + 1);
 }
