@@ -33,6 +33,8 @@ test('a backlog with the store down: RSS stays under 150 MB, the checkpoint stay
   const facts: string[] = [];
   const t0 = Date.now();
   const { lines, bytes } = writeNumberedBacklog(ws.activePath, BACKLOG_BYTES, 4242);
+  const fileSize = fs.statSync(ws.activePath).size;
+  expect(fileSize).toBe(bytes);
   facts.push(`backlog ${mb(bytes)} (${lines} lines) written in ${Date.now() - t0} ms`);
   store = await startCountingStore(lines, { up: false }); // down from the start: connection refused
 
@@ -98,7 +100,7 @@ test('a backlog with the store down: RSS stays under 150 MB, the checkpoint stay
     expect.soft(rss.max, `max RSS while catching up: ${mb(rss.max)}`).toBeLessThan(RSS_LIMIT);
     await vi.waitFor(async () => expect(await scrapeMetric(port, 'tailship_file_lag_bytes')).toBe(0), { timeout: 10_000, interval: 200 });
     await agent.stop();
-    expect(readCheckpoints(ws.stateDir).map((s) => s.offset)).toEqual([fs.statSync(ws.activePath).size]);
+    expect(readCheckpoints(ws.stateDir).map((s) => s.offset)).toEqual([fileSize]);
   } finally {
     rss.stop();
     console.log(`[e2e backpressure] ${facts.join('; ')} (${rss.samples} RSS samples)`);
