@@ -215,6 +215,9 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
 
   const run = async (): Promise<number> => {
     await tailer.discover();
+    // Persist the plan at once: once tailship has seen an input, a crash never makes the next start a "first
+    // start" that would skip the backups rotated meanwhile as pre-existing history.
+    await save();
     ready = true;
     logger.info({ inputs: inputs.map((i) => ({ key: i.key, path: i.hostPath, logstore: i.logstore })), sink: sink.name }, 'tailship started');
     let lastDiscover = Date.now();
