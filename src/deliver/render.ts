@@ -48,16 +48,24 @@ export function tagObjectJson(shared: Record<string, string> | undefined, marker
   return JSON.stringify({ ...shared, ...markers });
 }
 
+/** Released body buffers kept for the next batches: their memory is reused at once instead of waiting for GC. */
+const spare: Buffer[] = [];
+const SPARE_MAX = 4;
+const SPARE_BUFFER_MAX = 8 << 20;
+
 /**
  * A growable byte buffer that batch bodies are written into: each piece is UTF-8-encoded straight into it, so a
  * 3 MB body costs one copy instead of a joined string that is flattened and then encoded again.
+ * `release()` hands the buffer back for reuse once nothing reads it any more (after gzip, after the write).
  */
 export class BodyWriter {
   #buf: Buffer;
   #len = 0;
 
   constructor(capacity: number) {
-    this.#buf = Buffer.allocUnsafe(Math.max(1024, capacity));
+    const want = Math.max(1024, capacity);
+    const i = spare.findIndex((b) => b.length >= want);
+    this.#buf = i >= 0 ? spare.splice(i, 1)[0]! : Buffer.allocUnsafe(want);
   }
 
   write(s: string): void {
@@ -73,9 +81,20 @@ export class BodyWriter {
     this.#len += this.#buf.write(s, this.#len);
   }
 
-  /** The bytes written (a view: valid until the next write). */
+  /** The bytes written (a view: valid until the next write or release). */
   bytes(): Buffer {
     return this.#buf.subarray(0, this.#len);
+  }
+
+  /** The caller is done with bytes(): the buffer may be reused by the next writer. */
+  release(): void {
+    const b = this.#buf;
+    this.#buf = Buffer.alloc(0);
+    this.#len = 0;
+    if (b.length > 0 && b.length <= SPARE_BUFFER_MAX) {
+      if (spare.length >= SPARE_MAX) spare.shift();
+      spare.push(b);
+    }
   }
 }
 

@@ -84,9 +84,14 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
     send(batch: Batch, signal?: AbortSignal): Promise<void> {
       if (closed) return Promise.reject(new SinkError('retryable', 'file sink is closed'));
       const f = fileFor(batch.logstore);
-      const chunk = batchNdjsonBytes(batch);
+      const w = batchNdjsonWriter(batch);
+      const chunk = w.bytes();
       const done = f.tail.then(() => append(f, chunk, signal));
-      f.tail = done.catch(() => undefined);
+      // Once the write has settled nothing reads the chunk: its buffer serves the next batch.
+      f.tail = done.then(
+        () => w.release(),
+        () => w.release(),
+      );
       return done;
     },
     async close(): Promise<void> {
@@ -128,13 +133,17 @@ export function batchNdjson(batch: Batch): string {
 
 /** The bytes of `batchNdjson(batch)`, encoded straight into one buffer (the hot path: no joined string). */
 export function batchNdjsonBytes(batch: Batch): Buffer {
+  return batchNdjsonWriter(batch).bytes();
+}
+
+function batchNdjsonWriter(batch: Batch): BodyWriter {
   const shared = tagObjectJson(batch.tags, undefined);
   const w = new BodyWriter(batch.rawBytes + batch.events.length * (48 + (shared?.length ?? 0)) + 16);
   for (const event of batch.events) {
     writeLog(w, event, event.markers ? tagObjectJson(batch.tags, event.markers) : shared);
     w.write('\n');
   }
-  return w.bytes();
+  return w;
 }
 
 /** A logstore name made safe as a file name (no `/`, no leading dot): itself when harmless, else `_` for the rest. */

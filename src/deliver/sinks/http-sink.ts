@@ -143,8 +143,18 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
 
   async function send(batch: Batch, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    const json = httpBatchBodyBytes(batch);
-    const body = cfg.gzipLevel > 0 ? await gzipAsync(json, { level: cfg.gzipLevel, chunkSize: GZIP_CHUNK_BYTES }) : json;
+    let body: Buffer;
+    if (cfg.gzipLevel > 0) {
+      // The JSON is only read by zlib: its buffer is reused by the next batch as soon as gzip is done.
+      const json = httpBatchBodyWriter(batch);
+      try {
+        body = await gzipAsync(json.bytes(), { level: cfg.gzipLevel, chunkSize: GZIP_CHUNK_BYTES });
+      } finally {
+        json.release();
+      }
+    } else {
+      body = httpBatchBodyBytes(batch); // undici may read it until the request is done: left to the GC
+    }
     const headers: Record<string, string> = {
       ...cfg.headers,
       'content-type': 'application/json',
@@ -204,6 +214,10 @@ export function httpBatchBody(batch: Batch): string {
 
 /** The bytes of `httpBatchBody(batch)`, encoded straight into one buffer (the hot path: no joined string). */
 export function httpBatchBodyBytes(batch: Batch): Buffer {
+  return httpBatchBodyWriter(batch).bytes();
+}
+
+function httpBatchBodyWriter(batch: Batch): BodyWriter {
   let head = `{"logstore":${JSON.stringify(batch.logstore)}`;
   if (batch.project !== undefined) head += `,"project":${JSON.stringify(batch.project)}`;
   if (batch.product !== undefined) head += `,"product":${JSON.stringify(batch.product)}`;
@@ -217,7 +231,7 @@ export function httpBatchBodyBytes(batch: Batch): Buffer {
     writeLog(w, e, e.markers ? JSON.stringify(e.markers) : undefined);
   }
   w.write(']}');
-  return w.bytes();
+  return w;
 }
 
 /** Maps a non-2xx answer to the SinkError the deliverer acts on (SPEC §3). */
