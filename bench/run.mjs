@@ -13,7 +13,8 @@ import { summarizeProfile } from './profile-summary.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = path.join(ROOT, 'bench');
 const OUT = path.join(BENCH, 'out');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** BENCH_CLI=path/to/cli.js measures another build (experiments on a copy of dist/). */
+const CLI = process.env.BENCH_CLI ? path.resolve(process.env.BENCH_CLI) : path.join(ROOT, 'dist', 'cli.js');
 const TIME = '/usr/bin/time';
 const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux; /proc stat times are in these ticks
 
@@ -31,6 +32,9 @@ const ONLY = opt('--only', 'limits,http,http-plain,file,fluent-bit').split(',');
 const STRICT = flag('--strict');
 const KEEP = flag('--keep');
 const PROFILE = opt('--profile', undefined);
+/** Extra tailship flags and node flags for every tailship run (experiments: `--agent-args "--max-inflight-bytes 16M"`). */
+const AGENT_ARGS = (opt('--agent-args', '') || '').split(' ').filter(Boolean);
+const NODE_ARGS = (opt('--node-args', '') || '').split(' ').filter(Boolean);
 
 const log = (m) => process.stderr.write(`${m}\n`);
 const hasTime = (() => {
@@ -140,8 +144,8 @@ async function runTailship(variant, i, ctx, { cpuProf } = {}) {
   const env = writeEnv(dir, ctx.file);
   const sink = variant === 'file' ? `file:${path.join(dir, 'sink')}` : variant === 'http' ? ctx.store.url : `${ctx.store.url}?gzip=false`;
   ctx.store.reset();
-  const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, 'prof')] : [];
-  const args = [...nodeArgs, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', sink, '--listen', 'off', '--exit-when-idle'];
+  const nodeArgs = [...NODE_ARGS, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, 'prof')] : [])];
+  const args = [...nodeArgs, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', sink, '--listen', 'off', '--exit-when-idle', ...AGENT_ARGS];
   const m = await measure(process.execPath, args, {
     logFile: path.join(dir, 'tailship.log'),
     until: variant === 'file' ? undefined : ctx.store.state.done,
@@ -294,7 +298,7 @@ function machine() {
 
 async function steady() {
   const seconds = Number(opt('--steady-seconds', '60'));
-  const rate = parseSize(opt('--steady-rate', '5M'));
+  const rate = parseSize(opt('--steady-rate', '5000000'));
   const rotateAt = parseSize(opt('--steady-rotate', '100M'));
   const dir = freshDir('steady');
   const logDir = path.join(dir, 'log');
@@ -305,7 +309,8 @@ async function steady() {
   const store = await startStore({ expected: new Map() });
   store.reset();
   const env = writeEnv(dir, active);
-  const args = [CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', 'off'];
+  const profDir = path.join(dir, 'prof');
+  const args = [...NODE_ARGS, ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', 'off', ...AGENT_ARGS];
   const errFd = fs.openSync(path.join(dir, 'tailship.log'), 'w');
   const child = spawn(process.execPath, args, { stdio: ['ignore', errFd, errFd] });
   fs.closeSync(errFd);
@@ -389,6 +394,7 @@ async function steady() {
     caughtUpAfterSeconds: +caughtUpAfter.toFixed(2),
   };
   if (!KEEP) fs.rmSync(logDir, { recursive: true, force: true });
+  if (PROFILE) res.profile = summarizeProfile(path.join(profDir, fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))), 25);
   return res;
 }
 
@@ -402,7 +408,9 @@ async function main() {
 
   if (flag('--steady')) {
     const r = await steady();
-    console.log(JSON.stringify({ machine: m, steady: r, loadAfter: os.loadavg().map((x) => +x.toFixed(2)) }, null, 2));
+    const { profile, ...rest } = r;
+    console.log(JSON.stringify({ machine: m, steady: rest, loadAfter: os.loadavg().map((x) => +x.toFixed(2)) }, null, 2));
+    if (profile) console.log(`\n${profile}`);
     console.log(`\nsteady ${r.rateMBs} MB/s for ${r.seconds} s (${r.rotations} rotations): tailship ${r.cpuPercentOfOneCore} % of one core, RSS median ${r.rssMedianMB} MB, max ${r.rssMaxMB} MB; ${r.missing} missing, ${r.duplicates} duplicates; caught up ${r.caughtUpAfterSeconds} s after the writer stopped`);
     if (r.missing > 0) process.exitCode = 1;
     return;
