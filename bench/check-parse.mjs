@@ -105,3 +105,24 @@ for (let k = 0; k < FUZZ; k++) {
   if (k % 5 === 0) check(`{"a":${randomJson(1)},"stageTimestamp":${randomJson(2)}}`);
 }
 console.log(`parse check: ${n} lines (${valid} valid objects), identical to the original parseLine`);
+
+// eventTime against the original (Date.parse + regex) on timestamps near the API server's format.
+const { eventTime: newEventTime } = await import(new URL('../dist/parse/parse-line.js', import.meta.url).href);
+const pad = (x, w) => String(x).padStart(w, '0');
+let times = 0;
+const stamps = ['2019-05-08T12:46:52.812735Z', '2019-05-08T12:46:52Z', '2019-05-08T12:46:52.Z', '2019-05-08T12:46:52.1234567891Z', '2019-05-08 12:46:52Z', '2019-05-08T12:46:52.5+01:00', '2019-05-08T12:46:52', '1969-12-31T23:59:59.9Z', '0050-01-01T00:00:00Z', '2019-01-01T24:00:00Z', '2019-01-01T23:59:60Z', '2019-02-29T00:00:00Z', '2020-02-30T00:00:00Z', '2019-04-31T12:00:00.000001Z', '2019-00-10T00:00:00Z', '2019-13-10T00:00:00Z', '2019-05-00T00:00:00Z', '2019-05-32T00:00:00Z', '+002019-05-08T12:46:52Z', '2019-05-08T12:46:52.12a4Z', '2019-05-08T1a:46:52Z', '2019-05-08T12:-6:52Z', '2019-05-08T12:46:-2Z', '9999-12-31T23:59:59.999999999Z', ''];
+for (let k = 0; k < 300_000; k++) {
+  const y = rng.int(0, 3) === 0 ? rng.int(0, 9999) : rng.int(1968, 2100);
+  let s = `${pad(y, 4)}-${pad(rng.int(0, 13), 2)}-${pad(rng.int(0, 32), 2)}T${pad(rng.int(0, 25), 2)}:${pad(rng.int(0, 60), 2)}:${pad(rng.int(0, 61), 2)}`;
+  const f = rng.int(0, 11);
+  if (f > 0) s += `.${String(rng.u32()).padStart(10, '0').slice(0, f)}`;
+  s += rng.int(0, 20) === 0 ? rng.pick(['', '+00:00', 'z', ' Z']) : 'Z';
+  stamps.push(k % 7 === 0 ? mutate(s) : s);
+}
+for (const s of stamps) {
+  const a = JSON.stringify(newEventTime(s));
+  const b = JSON.stringify(eventTime(s));
+  if (a !== b) throw new Error(`eventTime differs for ${JSON.stringify(s)}: new ${a} ref ${b}`);
+  times++;
+}
+console.log(`eventTime check: ${times} timestamps identical to Date.parse + regex`);
