@@ -17,7 +17,10 @@ COPY src ./src
 RUN npm run build
 
 FROM node:20.18.1-bookworm-slim AS runtime
+# The V8 limits the `tailship` command carries in its shebang (src/cli.ts): without them V8 sizes its heap from
+# the node's RAM and lets garbage grow (a 200 MB catch-up peaked near 230 MB RSS; with them near 130 MB).
 ENV NODE_ENV=production \
+    NODE_OPTIONS="--max-old-space-size=100 --max-semi-space-size=4" \
     TAILSHIP_STATE_DIR=/var/lib/tailship
 WORKDIR /app
 COPY package.json package-lock.json ./

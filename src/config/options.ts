@@ -50,7 +50,7 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   batchMaxWait: 1000,
   shutdownGrace: 10_000,
   logLevel: 'info',
-  maxInflightBytes: 25_165_824, // 24 MiB: measured: keeps RSS near 120 MB with the store down (64 MiB gave ~160 MB)
+  maxInflightBytes: 16_777_216, // 16 MiB (= --max-line-bytes): with the runtime flags, RSS ~120 MB with the store down
   exitWhenIdle: false,
 }) as AgentOptions;
 

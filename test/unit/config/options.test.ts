@@ -30,7 +30,7 @@ describe('parseCommandLine', () => {
         batchMaxWait: 1000,
         shutdownGrace: 10000,
         logLevel: 'info',
-        maxInflightBytes: 25165824,
+        maxInflightBytes: 16777216,
         exitWhenIdle: false,
       },
     });
@@ -182,7 +182,7 @@ describe('parseCommandLine', () => {
       expect(HELP_TEXT).toContain(f.flag);
       expect(HELP_TEXT).toContain(f.env);
     }
-    for (const d of ['./.tailship-state', 'file:./tailship-out', '127.0.0.1:2020', '16777216', '4096', '3145728', '10000', '25165824']) {
+    for (const d of ['./.tailship-state', 'file:./tailship-out', '127.0.0.1:2020', '16777216', '4096', '3145728', '10000', '16777216']) {
       expect(HELP_TEXT).toContain(`(default: ${d})`);
     }
     expect(HELP_TEXT).toContain('--json');
