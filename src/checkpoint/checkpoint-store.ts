@@ -99,7 +99,7 @@ export class CheckpointWriter {
 
   /** For an immediate exit (second signal): the same atomic write, synchronously. */
   saveSync(streams: StreamRecord[]): void {
-    const tmp = `${this.#file}.tmp`;
+    const tmp = `${this.#file}.tmp-exit`; // not the async writer's temp file, which may be half-written right now
     const fd = openSync(tmp, 'w', 0o600);
     try {
       writeSync(fd, JSON.stringify({ version: CHECKPOINT_VERSION, savedAt: Date.now(), streams } satisfies CheckpointFile));

@@ -273,11 +273,12 @@ export class Tailer {
 
     for (const r of unmatched) {
       if (r.state === 'done') continue;
+      // What was written after the last checkpoint is unknown: count what is known, say that it is a minimum.
       const lost = Math.max(0, r.size - r.offset);
       o.metrics.bytesLost.inc(lost);
       o.logger.error(
         { file: r.file, stream: r.id, offset: r.offset, lastSize: r.size, bytesLost: lost },
-        `rotated file was deleted before it was read to its end: at least ${lost} bytes lost (raise --audit-log-maxbackup or keep tailship running)`,
+        `file was deleted (rotated away) before it was read to its end: ${lost > 0 ? `at least ${lost} bytes` : 'an unknown number of bytes written after the last checkpoint'} lost (raise --audit-log-maxbackup or keep tailship running)`,
       );
     }
 
