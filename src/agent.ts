@@ -40,9 +40,10 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   if (loaded.warning) logger.warn(loaded.warning);
   const checkpoints = new CheckpointWriter(opts.stateDir);
   const sink = createSink(opts.sink, { logger, metrics, env, stateDir: opts.stateDir });
+  const deadLetter = createDeadLetterSpool(opts.stateDir, { logger, metrics });
   const deliverer = createDeliverer({
     sink,
-    deadLetter: createDeadLetterSpool(opts.stateDir, { logger, metrics }),
+    deadLetter,
     metrics,
     logger,
   });
@@ -136,6 +137,8 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   // ---- checkpoints: periodic for commits, prompt (group commit) for seals ------------------------------------
   let savedVersion = -1;
   let saving: Promise<void> | undefined;
+  /** Not ready while checkpoints cannot be written: progress would be lost on a restart. */
+  let checkpointFailing = false;
   const save = async (): Promise<void> => {
     while (saving) await saving;
     const version = ledger.version;
@@ -144,8 +147,11 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     saving = checkpoints.save(snapshot()).then(
       () => {
         savedVersion = version;
+        if (checkpointFailing) logger.info({ stateDir: opts.stateDir }, 'checkpoint file written again');
+        checkpointFailing = false;
       },
       (e: Error) => {
+        checkpointFailing = true;
         logger.error({ err: e.message, stateDir: opts.stateDir }, 'cannot write the checkpoint file: check that --state-dir is writable and has space');
       },
     );
@@ -197,7 +203,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const server =
     opts.listen === 'off'
       ? Promise.resolve(undefined)
-      : startServer({ listen: opts.listen, metrics, isReady: () => ready, logger }).catch((e: Error) => {
+      : startServer({ listen: opts.listen, metrics, isReady: () => ready && !checkpointFailing, logger }).catch((e: Error) => {
           logger.error({ listen: opts.listen, err: e.message }, 'cannot start the health/metrics server: choose another --listen address or "off"');
           return undefined;
         });
@@ -258,6 +264,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     await watcher?.close().catch(() => undefined);
     await tailer.close();
     await sink.close().catch(() => undefined);
+    await deadLetter.close().catch(() => undefined);
     await (await server)?.close().catch(() => undefined);
     logger.info('tailship stopped');
     return 0;
