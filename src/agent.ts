@@ -79,15 +79,17 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
       const i = lane.input;
       info = {
         id: lane.id,
-        inputKey: i.key,
-        logstore: i.logstore,
-        project: i.project,
-        product: i.product,
-        source,
-        tags: { ...i.tags, __hostname__: source, __path__: lane.namedPath },
-        shard: i.shard,
-        ttl: i.ttl,
-        logstoreMode: i.logstoreMode,
+        target: {
+          inputKey: i.key,
+          logstore: i.logstore,
+          project: i.project,
+          product: i.product,
+          source,
+          tags: { ...i.tags, __hostname__: source, __path__: lane.namedPath },
+          shard: i.shard,
+          ttl: i.ttl,
+          logstoreMode: i.logstoreMode,
+        },
       };
       laneInfos.set(lane.id, info);
     }

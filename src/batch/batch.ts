@@ -7,26 +7,31 @@ export interface StreamRange {
   end: number;
 }
 
-/**
- * Logs of one input that share logstore, project and every tag (input tags, `__hostname__`, `__path__`),
- * read from one stream in one contiguous byte range. Sealed batches never change.
- */
-export interface Batch {
-  /** Stable across retries and restarts: derived from the stream identity and the byte range. */
-  id: string;
+/** Where a batch goes and what it carries besides its logs: the same for every batch of one lane. */
+export interface BatchTarget {
   inputKey: string;
   logstore: string;
   project?: string;
   product?: string;
   /** The host name (SLS `Source`, HTTP `source`). */
   source: string;
+  /** Input tags plus `__hostname__` and `__path__`. */
   tags: Record<string, string>;
-  events: ShipEvent[];
-  /** Sum of the events' raw line bytes. */
-  rawBytes: number;
-  range: StreamRange;
   /** Logstore creation parameters of the input (SLS creates a missing logstore with them). */
   shard: number;
   ttl: number;
   logstoreMode: 'standard' | 'query';
+}
+
+/**
+ * Logs of one input that share logstore, project and every tag (input tags, `__hostname__`, `__path__`),
+ * read from one stream in one contiguous byte range. Sealed batches never change.
+ */
+export interface Batch extends BatchTarget {
+  /** Stable across retries and restarts: derived from the stream identity and the byte range. */
+  id: string;
+  events: ShipEvent[];
+  /** Sum of the events' raw line bytes. */
+  rawBytes: number;
+  range: StreamRange;
 }

@@ -1,18 +1,10 @@
 import type { ShipEvent } from '../parse/ship-event.js';
-import type { Batch } from './batch.js';
+import type { Batch, BatchTarget } from './batch.js';
 
 /** What every batch of one lane (an input's active path) shares. */
 export interface LaneInfo {
   id: string;
-  inputKey: string;
-  logstore: string;
-  project?: string;
-  product?: string;
-  source: string;
-  tags: Record<string, string>;
-  shard: number;
-  ttl: number;
-  logstoreMode: 'standard' | 'query';
+  target: BatchTarget;
 }
 
 export interface BatchLimits {
@@ -124,21 +116,12 @@ export class Batcher {
 
   #seal(b: OpenBatch): void {
     this.#open.delete(b.lane.id);
-    const l = b.lane;
     this.#onSeal({
+      ...b.lane.target,
       id: batchId(b.stream, b.start, b.end),
-      inputKey: l.inputKey,
-      logstore: l.logstore,
-      project: l.project,
-      product: l.product,
-      source: l.source,
-      tags: l.tags,
       events: b.events,
       rawBytes: b.rawBytes,
       range: { stream: b.stream, start: b.start, end: b.end },
-      shard: l.shard,
-      ttl: l.ttl,
-      logstoreMode: l.logstoreMode,
     });
   }
 }

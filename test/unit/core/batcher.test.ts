@@ -5,13 +5,7 @@ import type { ShipEvent } from '../../../src/parse/ship-event.js';
 
 const lane = (id: string): LaneInfo => ({
   id,
-  inputKey: id,
-  logstore: id,
-  source: 'h',
-  tags: { __path__: `/p/${id}` },
-  shard: 2,
-  ttl: 90,
-  logstoreMode: 'standard',
+  target: { inputKey: id, logstore: id, source: 'h', tags: { __path__: `/p/${id}` }, shard: 2, ttl: 90, logstoreMode: 'standard' },
 });
 const ev = (raw: string): ShipEvent => ({ raw, isObject: false, time: 1, timeNs: 0 });
 
