@@ -71,7 +71,8 @@ export class Tailer {
   readonly #lanes = new Map<string, Lane>();
   /** Every stream record known (read, being read, or history kept to recognise files after a restart). */
   readonly #records = new Map<string, StreamRecord>();
-  readonly #restored: StreamRecord[];
+  /** Checkpointed records not yet claimed by a lane (each is claimed once, when its lane is first seen). */
+  #restored: StreamRecord[];
   readonly #scratch: Buffer;
   #started = false;
 
@@ -132,7 +133,14 @@ export class Tailer {
         }
       }
     }
-    for (const lane of this.#lanes.values()) await this.#discoverLane(lane);
+    for (const lane of [...this.#lanes.values()]) {
+      await this.#discoverLane(lane);
+      // A file a glob matched is gone and fully read: forget the lane (its records age out with their files).
+      if (hasGlob(lane.input.hostPath) && !lane.active && lane.queue.length === 0 && lane.lingering.length === 0) {
+        const gone = await stat(lane.activePath).then(() => false, () => true);
+        if (gone) this.#lanes.delete(lane.id);
+      }
+    }
     await this.#trackHistory();
     for (const lane of this.#lanes.values()) await this.#adoptBackups(lane);
   }
@@ -182,6 +190,7 @@ export class Tailer {
   async #planLane(lane: Lane, startup: boolean): Promise<void> {
     const o = this.#o;
     const records = this.#restored.filter((r) => r.lane === lane.activePath && r.input === lane.input.key);
+    this.#restored = this.#restored.filter((r) => !records.includes(r));
     const firstStart = records.length === 0;
     const unmatched = new Set(records);
     const dir = path.dirname(lane.activePath);
