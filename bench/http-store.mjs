@@ -3,7 +3,7 @@
 // only counts when nothing is missing. Answers 200 once a body is counted: that is the acknowledgement.
 //
 // Counting scans the bytes for `"auditID":"` and the `"stage":"` after it instead of JSON.parse-ing every
-// body, so that the store costs the 2-core machine little next to the agent it measures; every 16th body
+// body, so that the store costs the 2-core machine little next to the agent it measures; every 64th body
 // (every body with `strict`) is also JSON.parse'd and its event count compared.
 import http from 'node:http';
 import { promisify } from 'node:util';
@@ -72,7 +72,7 @@ export function keysOfFile(file) {
  * Starts the store on 127.0.0.1:0. `expected` is a Map key → 0 (reset between runs with reset()).
  * `done` resolves (with performance.now()) when every expected key has arrived at least once.
  */
-export async function startStore({ expected = new Map(), strict = false, sampleEvery = 16 } = {}) {
+export async function startStore({ expected = new Map(), strict = false, sampleEvery = 64 } = {}) {
   let state;
   const reset = () => {
     for (const k of expected.keys()) expected.set(k, 0);

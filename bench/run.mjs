@@ -146,10 +146,13 @@ async function runTailship(variant, i, ctx, { cpuProf } = {}) {
   ctx.store.reset();
   const nodeArgs = [...NODE_ARGS, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, 'prof')] : [])];
   const args = [...nodeArgs, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', sink, '--listen', 'off', '--exit-when-idle', ...AGENT_ARGS];
+  const benchCpu0 = process.cpuUsage();
   const m = await measure(process.execPath, args, {
     logFile: path.join(dir, 'tailship.log'),
     until: variant === 'file' ? undefined : ctx.store.state.done,
   });
+  const bc = process.cpuUsage(benchCpu0);
+  m.storeCpu = (bc.user + bc.system) / 1e6; // this process: the HTTP store (gunzip + count) and the sampling
   if (m.code !== 0) throw new Error(`tailship (${variant}) exited ${m.code ?? m.signal}: see ${path.join(dir, 'tailship.log')}`);
   const check = variant === 'file' ? verifyFileSink(path.join(dir, 'sink'), ctx) : verifyStore(ctx);
   if (cpuProf) {
@@ -455,7 +458,7 @@ async function main() {
     for (let i = 0; i < RUNS; i++) {
       const r = group === 'limits' ? await runLimit(variant, i, ctx) : group === 'fluent-bit' ? await runFluentBit(variant, i, ctx) : await runTailship(variant, i, ctx);
       runs.push(r);
-      log(`  ${label} #${i + 1}: ${fmt(meta.bytes / 1e6 / r.wall)} MB/s, ${fmt(r.cpu)} CPU-s, peak RSS ${fmt(r.rss / 1e6, 0)} MB${r.duplicates ? `, ${r.duplicates} duplicates` : ''}${r.wireBytes && r.jsonBytes ? `, wire ${fmt(r.wireBytes / 1e6)} MB of ${fmt(r.jsonBytes / 1e6)} MB JSON` : ''} (load ${os.loadavg()[0].toFixed(2)})`);
+      log(`  ${label} #${i + 1}: ${fmt(meta.bytes / 1e6 / r.wall)} MB/s, ${fmt(r.cpu)} CPU-s, peak RSS ${fmt(r.rss / 1e6, 0)} MB${r.duplicates ? `, ${r.duplicates} duplicates` : ''}${r.wireBytes && r.jsonBytes ? `, wire ${fmt(r.wireBytes / 1e6)} MB of ${fmt(r.jsonBytes / 1e6)} MB JSON` : ''}${r.storeCpu !== undefined ? `, bench store ${fmt(r.storeCpu)} CPU-s` : ''} (load ${os.loadavg()[0].toFixed(2)})`);
     }
     const row = summarize(label, runs, meta.bytes);
     if (variant === 'parse') parseMbs = row.mb;
