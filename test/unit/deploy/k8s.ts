@@ -113,17 +113,17 @@ export function loadDeployment(): Deployment {
 /** The container's env as the kubelet would build it, with the downward API and Secrets supplied here. */
 export function containerEnv(
   container: IContainer,
-  supply: { nodeName: string; secrets?: Record<string, Record<string, string>> },
+  supply: { nodeName: string; hostIP?: string; secrets?: Record<string, Record<string, string>> },
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const e of container.env ?? []) {
     if (e.value !== undefined) {
       env[e.name] = e.value;
     } else if (e.valueFrom?.fieldRef) {
-      if (e.valueFrom.fieldRef.fieldPath !== 'spec.nodeName') {
-        throw new Error(`env ${e.name}: fieldRef ${e.valueFrom.fieldRef.fieldPath} not supplied by the test`);
-      }
-      env[e.name] = supply.nodeName;
+      const field = e.valueFrom.fieldRef.fieldPath;
+      if (field === 'spec.nodeName') env[e.name] = supply.nodeName;
+      else if (field === 'status.hostIP') env[e.name] = supply.hostIP ?? '10.0.0.10';
+      else throw new Error(`env ${e.name}: fieldRef ${field} not supplied by the test`);
     } else if (e.valueFrom?.secretKeyRef) {
       const ref = e.valueFrom.secretKeyRef;
       const value = supply.secrets?.[ref.name ?? '']?.[ref.key];
