@@ -471,7 +471,7 @@ async function main() {
   console.log(`input: ${(meta.bytes / 1e6).toFixed(1)} MB, ${meta.lines} audit events (seed ${SEED}); ${RUNS} run(s) each; load average before ${m.loadavg.join(' ')}, after ${mEnd.loadavg.join(' ')}`);
   console.log('MB = 10^6 bytes of the input file; CPU = user+sys of the process; wall = start → last event acknowledged\n');
   console.log(table(rows, parseMbs, fbMbs));
-  const json = path.join(OUT, `results-${meta.bytes}.json`);
+  const json = path.join(OUT, `results-${meta.bytes}-${m.date.replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(json, `${JSON.stringify({ machine: m, machineAfter: mEnd, meta, rows }, null, 2)}\n`);
   log(`\nresults also in ${path.relative(ROOT, json)}`);
 }
