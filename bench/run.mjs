@@ -256,6 +256,7 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const fmt = (x, d = 1) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
+const withRange = (v, r) => (r ? `${v} (${r})` : v);
 const range = (xs, d = 1) => (xs.length > 1 ? `${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}` : '');
 
 function summarize(label, runs, bytes) {
@@ -273,10 +274,10 @@ function table(rows, parseMbs, fbMbs) {
     lines.push(
       `| ${[
         r.label,
-        `${fmt(r.mb)} (${range(r.mbs)})`,
+        withRange(fmt(r.mb), range(r.mbs)),
         fmt(median(r.eps), 0),
-        `${fmt(median(r.cpg))} (${range(r.cpg)})`,
-        `${fmt(median(r.rss), 0)} (${range(r.rss, 0)})`,
+        withRange(fmt(median(r.cpg)), range(r.cpg)),
+        withRange(fmt(median(r.rss), 0), range(r.rss, 0)),
         parseMbs ? fmt(r.mb / parseMbs, 2) : '–',
         ...(fbMbs ? [fmt(r.mb / fbMbs, 2)] : []),
       ].join(' | ')} |`,

@@ -11,8 +11,8 @@ export function parseLine(text: string, truncated: boolean, json: boolean, nowMs
   if (!json) return { raw: text, isObject: false, ...splitTime(nowMs) };
   if (scanObject(text)) {
     // Valid, and the time keys were read by the scan: the same answer as below, without building the object.
-    const t = eventTime(foundStage) ?? eventTime(foundReceived);
-    return { raw: text, isObject: true, ...(t ?? splitTime(nowMs)) };
+    const t = eventTime(foundStage) ?? eventTime(foundReceived) ?? splitTime(nowMs);
+    return { raw: text, isObject: true, time: t.time, timeNs: t.timeNs };
   }
   let value: unknown;
   try {
