@@ -1,5 +1,4 @@
 import { hostname as osHostname } from 'node:os';
-import { watch, type FSWatcher } from 'chokidar';
 import { AckLedger } from './ack/ack-ledger.js';
 import type { Batch } from './batch/batch.js';
 import { Batcher, type LaneInfo } from './batch/batcher.js';
@@ -13,6 +12,7 @@ import { createMetrics, type Metrics } from './observe/metrics.js';
 import { ProgressReporter } from './observe/progress.js';
 import { startServer } from './observe/server.js';
 import { parseLine } from './parse/parse-line.js';
+import { DirWatch } from './discover/dir-watch.js';
 import { Tailer, type Lane } from './tail/tailer.js';
 
 const POLL_MS = 250;
@@ -191,15 +191,12 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
 
   const progress = new ProgressReporter(logger, metrics, () => tailer.lanes);
 
-  // ---- file events only wake the poll loop sooner ------------------------------------------------------------
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(tailer.watchDirs(), { depth: 0, ignoreInitial: true, persistent: true });
-    watcher.on('all', poke);
-    watcher.on('error', (e) => logger.debug({ err: (e as Error).message }, 'file watcher error (polling continues)'));
-  } catch (e) {
-    logger.debug({ err: (e as Error).message }, 'file watcher unavailable; polling only');
-  }
+  // ---- directory events only wake the poll loop sooner ---------------------------------------------------------
+  let discoverNow = false;
+  const dirWatch = new DirWatch(() => {
+    discoverNow = true; // a name changed: look at the directory now, not at the next poll
+    poke();
+  });
 
   let ready = false;
   const server =
@@ -223,6 +220,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
 
   const run = async (): Promise<number> => {
     await tailer.discover();
+    dirWatch.update(tailer.watchDirs());
     // Persist the plan at once: once tailship has seen an input, a crash never makes the next start a "first
     // start" that would skip the backups rotated meanwhile as pre-existing history.
     await save();
@@ -231,8 +229,10 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     let lastDiscover = Date.now();
     while (!stopping) {
       const now = Date.now();
-      if (now - lastDiscover >= POLL_MS) {
+      if (discoverNow || now - lastDiscover >= POLL_MS) {
+        discoverNow = false;
         await tailer.discover();
+        dirWatch.update(tailer.watchDirs());
         lastDiscover = now;
       }
       const n = await tailer.read();
@@ -263,7 +263,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     deliverer.close();
     clearInterval(tick);
     await save();
-    await watcher?.close().catch(() => undefined);
+    dirWatch.close();
     await tailer.close();
     await sink.close().catch(() => undefined);
     await deadLetter.close().catch(() => undefined);
