@@ -1,13 +1,13 @@
 // tailship benchmark (issue 6). `npm run bench -- [--size 1G] [--runs 3] [--only http,http-plain,file,limits,fluent-bit]
 //                                              [--steady] [--steady-seconds 60] [--profile http|http-plain|file]`
 // See bench/README.md for what each row means and the latest figures.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAuditStream, ensureAuditLog, parseSize } from './generate.mjs';
-import { keysOfFile, scanKeys, startStore } from './http-store.mjs';
+import { startStore } from './http-store.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -124,6 +124,55 @@ function childPid(pid) {
   }
 }
 
+// ---- the store, in its own process -----------------------------------------------------------------------------
+
+/** Starts bench/store-process.mjs for `file`; resolves when it has indexed the file's keys and listens. */
+function startRemoteStore(file) {
+  const child = fork(path.join(BENCH, 'store-process.mjs'), [file, STRICT ? 'strict' : ''], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = new Map();
+  let nextId = 1;
+  let run = 0;
+  let onDone;
+  // hrtime is CLOCK_MONOTONIC, the same in both processes: map the store's instant onto performance.now()
+  const toPerfNow = (hr) => performance.now() - (Number(process.hrtime.bigint() - BigInt(hr)) / 1e6);
+  const ask = (msg) =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      waiting.set(id, resolve);
+      child.send({ ...msg, id });
+    });
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`the bench store process exited (${code})`)));
+    child.on('message', (m) => {
+      if (m.op === 'ready') {
+        resolve({
+          url: m.url,
+          port: m.port,
+          expected: m.expected,
+          /** Zeroes the counts; `done` resolves (performance.now() scale) when every expected event arrived. */
+          async reset() {
+            const mine = ++run;
+            const done = new Promise((r) => (onDone = (at, which) => which === mine && r(at)));
+            await ask({ op: 'reset', run: mine });
+            return { done };
+          },
+          state: () => ask({ op: 'state' }),
+          verifyFiles: (dir) => ask({ op: 'verify-files', dir }),
+          close: () => {
+            child.removeAllListeners('exit');
+            child.send({ op: 'close' });
+            return new Promise((r) => child.on('exit', r));
+          },
+        });
+      } else if (m.op === 'done') onDone?.(toPerfNow(m.hr), m.run);
+      else if (m.id) {
+        waiting.get(m.id)?.(m);
+        waiting.delete(m.id);
+      }
+    });
+  });
+}
+
 // ---- runs ---------------------------------------------------------------------------------------------------
 
 function freshDir(name) {
@@ -143,18 +192,17 @@ async function runTailship(variant, i, ctx, { cpuProf } = {}) {
   const dir = freshDir(`${variant}-${i}`);
   const env = writeEnv(dir, ctx.file);
   const sink = variant === 'file' ? `file:${path.join(dir, 'sink')}` : variant === 'http' ? ctx.store.url : `${ctx.store.url}?gzip=false`;
-  ctx.store.reset();
+  const { done } = await ctx.store.reset();
   const nodeArgs = [...NODE_ARGS, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, 'prof')] : [])];
   const args = [...nodeArgs, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', sink, '--listen', 'off', '--exit-when-idle', ...AGENT_ARGS];
-  const benchCpu0 = process.cpuUsage();
+  const storeCpu0 = (await ctx.store.state()).cpu;
   const m = await measure(process.execPath, args, {
     logFile: path.join(dir, 'tailship.log'),
-    until: variant === 'file' ? undefined : ctx.store.state.done,
+    until: variant === 'file' ? undefined : done,
   });
-  const bc = process.cpuUsage(benchCpu0);
-  m.storeCpu = (bc.user + bc.system) / 1e6; // this process: the HTTP store (gunzip + count) and the sampling
+  m.storeCpu = (await ctx.store.state()).cpu - storeCpu0; // the HTTP store: gunzip + count
   if (m.code !== 0) throw new Error(`tailship (${variant}) exited ${m.code ?? m.signal}: see ${path.join(dir, 'tailship.log')}`);
-  const check = variant === 'file' ? verifyFileSink(path.join(dir, 'sink'), ctx) : verifyStore(ctx);
+  const check = variant === 'file' ? await verifyFileSink(path.join(dir, 'sink'), ctx) : await verifyStore(ctx);
   if (cpuProf) {
     const profDir = path.join(dir, 'prof');
     const prof = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
@@ -164,57 +212,21 @@ async function runTailship(variant, i, ctx, { cpuProf } = {}) {
   return { ...m, ...check };
 }
 
-function verifyStore(ctx) {
-  const s = ctx.store.state;
-  const missing = ctx.store.expected.size - s.distinct;
+async function verifyStore(ctx) {
+  const s = await ctx.store.state();
+  const missing = s.expected - s.distinct;
   if (missing > 0 || s.unexpected > 0 || s.errors.length > 0) {
-    throw new Error(`store check failed: ${missing} events missing (e.g. ${ctx.store.missing().join(', ')}), ${s.unexpected} unexpected; ${s.errors.join('; ')}`);
+    throw new Error(`store check failed: ${missing} events missing (e.g. ${s.missing.join(', ')}), ${s.unexpected} unexpected; ${s.errors.join('; ')}`);
   }
   return { events: s.events, duplicates: s.duplicates, wireBytes: s.wireBytes, jsonBytes: s.jsonBytes };
 }
 
-function verifyFileSink(dir, ctx) {
-  ctx.store.reset();
-  const s = ctx.store.state;
-  let lines = 0;
-  let bytes = 0;
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.ndjson'))) {
-    // read in pieces: the output is as big as the input
-    const fd = fs.openSync(path.join(dir, f), 'r');
-    const chunk = Buffer.allocUnsafe(16 << 20);
-    let carry = Buffer.alloc(0);
-    for (let pos = 0; ; ) {
-      const n = fs.readSync(fd, chunk, 0, chunk.length, pos);
-      if (n === 0) break;
-      pos += n;
-      bytes += n;
-      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-      const last = buf.lastIndexOf(10);
-      const whole = buf.subarray(0, last + 1);
-      for (let p = whole.indexOf(10); p !== -1; p = whole.indexOf(10, p + 1)) lines++;
-      scanKeysInto(whole, ctx.store);
-      carry = Buffer.from(buf.subarray(last + 1));
-    }
-    fs.closeSync(fd);
-  }
-  const missing = ctx.store.expected.size - s.distinct;
-  if (missing > 0 || s.unexpected > 0) throw new Error(`file sink check failed: ${missing} events missing (e.g. ${ctx.store.missing().join(', ')}), ${s.unexpected} unexpected`);
-  if (lines !== s.events) throw new Error(`file sink check failed: ${lines} lines but ${s.events} events`);
-  return { events: s.events, duplicates: s.duplicates, outBytes: bytes };
-}
-
-function scanKeysInto(buf, store) {
-  const expected = store.expected;
-  const s = store.state;
-  s.events += scanKeys(buf, (k) => {
-    const c = expected.get(k);
-    if (c === undefined) s.unexpected++;
-    else {
-      expected.set(k, c + 1);
-      if (c === 0) s.distinct++;
-      else s.duplicates++;
-    }
-  });
+async function verifyFileSink(dir, ctx) {
+  const s = await ctx.store.verifyFiles(dir);
+  const missing = s.expected - s.distinct;
+  if (missing > 0 || s.unexpected > 0) throw new Error(`file sink check failed: ${missing} events missing (e.g. ${s.missing.join(', ')}), ${s.unexpected} unexpected`);
+  if (s.lines !== s.events) throw new Error(`file sink check failed: ${s.lines} lines but ${s.events} events`);
+  return { events: s.events, duplicates: s.duplicates, outBytes: s.outBytes };
 }
 
 async function runLimit(mode, i, ctx) {
@@ -240,13 +252,13 @@ async function runFluentBit(variant, i, ctx) {
     .replaceAll('@COMPRESS@', variant === 'fluent-bit' ? 'compress gzip' : '');
   fs.writeFileSync(path.join(dir, 'fluent-bit.conf'), conf);
   fs.copyFileSync(path.join(BENCH, 'fluent-bit-parsers.conf'), path.join(dir, 'parsers.conf'));
-  ctx.store.reset();
+  const { done } = await ctx.store.reset();
   const m = await measure('fluent-bit', ['-c', path.join(dir, 'fluent-bit.conf')], {
     logFile: path.join(dir, 'fluent-bit.log'),
-    until: ctx.store.state.done,
+    until: done,
     terminateWhenDone: true,
   });
-  return { ...m, ...verifyStore(ctx) };
+  return { ...m, ...(await verifyStore(ctx)) };
 }
 
 // ---- reporting ----------------------------------------------------------------------------------------------
@@ -423,9 +435,8 @@ async function main() {
   const { file, meta } = ensureAuditLog(SIZE, SEED, { log });
   log(`input: ${file} (${(meta.bytes / 1e6).toFixed(1)} MB, ${meta.lines} events, lines ${meta.minLine}..${meta.maxLine} B, mean ${meta.meanLine} B)`);
   const t = performance.now();
-  const expected = keysOfFile(file);
-  log(`indexed ${expected.size} auditID+stage keys in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  const store = await startStore({ expected, strict: STRICT });
+  const store = await startRemoteStore(file);
+  log(`store ready: indexed ${store.expected} auditID+stage keys in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const ctx = { file, meta, store, gzipLevel: await gzipLevelInUse() };
 
   if (PROFILE) {
