@@ -126,3 +126,17 @@ for (const s of stamps) {
   times++;
 }
 console.log(`eventTime check: ${times} timestamps identical to Date.parse + regex`);
+
+// Linear time whatever the escapes: long strings full of \n, \\, \" and \u escapes (config maps, last-applied
+// annotations) must cost about what JSON.parse costs, not the square of their length.
+for (const unit of ['key: value\n', 'C:\\dir\\', 'say "hi" ', 'caf\u00e9 \u2028', '\t\b\f\r/']) {
+  const line = JSON.stringify({ kind: 'Event', stageTimestamp: '2026-11-20T07:00:00.000001Z', requestObject: { data: { 'a.yaml': unit.repeat(200_000) } } });
+  let t0 = performance.now();
+  check(line);
+  const ours = performance.now() - t0;
+  t0 = performance.now();
+  JSON.parse(line);
+  const native = performance.now() - t0;
+  if (ours > 200 + 50 * native) throw new Error(`parseLine took ${ours.toFixed(0)} ms on a ${(line.length / 1e6).toFixed(1)} MB line of ${JSON.stringify(unit)} (JSON.parse ${native.toFixed(0)} ms): not linear`);
+}
+console.log('escape-heavy lines: linear');

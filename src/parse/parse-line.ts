@@ -122,11 +122,14 @@ const CONTROL = /[\u0000-\u001f]/;
 /** Index of the next backslash at or after the scan position (-1: none left): escapes are found by search too. */
 let nextBackslash = -1;
 
-/** `i` is just past the opening quote; returns the index past the closing quote, or -1 when invalid. */
+/**
+ * `i` is just past the opening quote; returns the index past the closing quote, or -1 when invalid.
+ * Linear in the string's length whatever its escapes: the quote is searched again only when an escape used it.
+ */
 function scanString(s: string, i: number): number {
   hadEscape = false;
+  let q = s.indexOf('"', i);
   for (;;) {
-    const q = s.indexOf('"', i);
     if (q === -1) return -1;
     if (nextBackslash === -1 || nextBackslash > q) return q + 1;
     // an escape before the quote: check it, then go on after it
@@ -142,6 +145,7 @@ function scanString(s: string, i: number): number {
       return -1;
     }
     nextBackslash = s.indexOf('\\', i);
+    if (q < i) q = s.indexOf('"', i); // the quote found was the escaped one
   }
 }
 
