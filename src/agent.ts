@@ -134,7 +134,8 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     },
   });
 
-  const snapshot = (): StreamRecord[] => tailer.snapshot().map((r) => ({ ...r, sealed: ledger.sealedEnds(r.id) }));
+  const snapshot = (): StreamRecord[] =>
+    tailer.snapshot().map((r) => (ledger.committed(r.id) === undefined ? r : { ...r, sealed: ledger.sealedEnds(r.id) }));
 
   // ---- checkpoints: periodic for commits, prompt (group commit) for seals ------------------------------------
   let savedVersion = -1;
@@ -177,7 +178,8 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     }, SEAL_PERSIST_MS);
   };
   const tick = setInterval(() => {
-    if (ledger.version !== savedVersion && !saving) void save();
+    // Never before the first discovery: an empty snapshot would overwrite the checkpoints being resumed.
+    if (ready && ledger.version !== savedVersion && !saving) void save();
     metrics.checkpointAge.set(checkpoints.lastSavedAt ? (Date.now() - checkpoints.lastSavedAt) / 1000 : 0);
     metrics.inflightBytes.set(inflight);
     metrics.readPaused.set(inflight >= opts.maxInflightBytes ? 1 : 0);

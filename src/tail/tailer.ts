@@ -26,6 +26,10 @@ export interface Lane {
   lingering: LiveStream[];
   /** The last problem warned about, so that a lasting one is logged once, not every poll. */
   warned?: string;
+  /** Checkpoints applied (done once the active file or one of its backups exists). */
+  planned: boolean;
+  /** Why the active file could not be seen (ENOENT, EACCES…), for the warning. */
+  missingCode?: string;
 }
 
 /** How the tailer hands data on and learns about acknowledgements, without knowing batches or sinks. */
@@ -94,7 +98,8 @@ export class Tailer {
 
   /** The records to persist, offsets and sealed ends taken from the acknowledgements. */
   snapshot(): StreamRecord[] {
-    const out: StreamRecord[] = [];
+    // Records of lanes not seen yet (a file missing for now) are kept as they were loaded.
+    const out: StreamRecord[] = [...this.#restored];
     for (const r of this.#records.values()) {
       const c = this.#o.hooks.committed(r.id);
       if (c !== undefined && c !== r.offset) {
@@ -127,13 +132,30 @@ export class Tailer {
             namedPath: hasGlob(input.path) ? path.posix.join(path.posix.dirname(input.path), path.basename(activePath)) : input.path,
             queue: [],
             lingering: [],
+            planned: false,
           };
           this.#lanes.set(id, lane);
+        }
+        if (!lane.planned && (await this.#laneExists(lane))) {
+          // Planned once something of it exists: a file missing for now keeps its checkpoint until it is back.
+          lane.planned = true;
           await this.#planLane(lane, first);
         }
       }
     }
     for (const lane of [...this.#lanes.values()]) {
+      if (!lane.planned) {
+        if (lane.warned !== `missing:${lane.missingCode}`) {
+          this.#o.logger.warn(
+            { input: lane.input.key, file: lane.activePath, code: lane.missingCode },
+            lane.missingCode === 'ENOENT'
+              ? 'file does not exist (yet): waiting for it; check the path and --host-root if it never appears'
+              : `cannot stat the file (${lane.missingCode}): check permissions (tailship needs read access to the file and search access to its directory)`,
+          );
+          lane.warned = `missing:${lane.missingCode}`;
+        }
+        continue;
+      }
       await this.#discoverLane(lane);
       // A file a glob matched is gone and fully read: forget the lane (its records age out with their files).
       if (hasGlob(lane.input.hostPath) && !lane.active && lane.queue.length === 0 && lane.lingering.length === 0) {
@@ -142,7 +164,7 @@ export class Tailer {
       }
     }
     await this.#trackHistory();
-    for (const lane of this.#lanes.values()) await this.#adoptBackups(lane);
+    for (const lane of this.#lanes.values()) if (lane.planned) await this.#adoptBackups(lane);
   }
 
   /** Reads what is available, lane by lane, within the budget. Returns the bytes read. */
@@ -184,6 +206,19 @@ export class Tailer {
     }
     // lumberjack backups of a matched file are its history, never active files of their own
     return names.filter((n) => match(n) && !parseBackupName(n)).map((n) => path.join(dir, n));
+  }
+
+  /** True when the active file or one of its backups exists. */
+  async #laneExists(lane: Lane): Promise<boolean> {
+    try {
+      await stat(lane.activePath);
+      return true;
+    } catch (e) {
+      lane.missingCode = (e as NodeJS.ErrnoException).code;
+    }
+    const base = path.basename(lane.activePath);
+    const names = await readdir(path.dirname(lane.activePath)).catch(() => [] as string[]);
+    return names.some((n) => isBackupOf(n, base) !== undefined);
   }
 
   /** On first sight of a lane: resume checkpointed streams, then newer backups, then the active file. */
