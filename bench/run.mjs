@@ -114,6 +114,22 @@ async function measure(cmd, args, { env = process.env, logFile, until, terminate
   return { code: ex.code, signal: ex.signal, wall: ((doneAt ?? ex.at) - t0) / 1000, exitWall: (ex.at - t0) / 1000, cpu, rss };
 }
 
+/** CPU seconds per thread name of a process (main thread `node`, `libuv-worker`, `V8 DefaultWorke`…). */
+function threadCpu(pid) {
+  const out = {};
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main thread' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    }
+  } catch {
+    // the process is gone
+  }
+  return out;
+}
+
 /** The first child of `pid` (the program GNU time runs). */
 function childPid(pid) {
   try {
@@ -355,9 +371,9 @@ async function steady() {
   await new Promise((resolve) => {
     const tick = setInterval(() => {
       const el = (performance.now() - t0) / 1000;
-      if (c0 === undefined && el >= warmup) c0 = { t: performance.now(), ...procStat(child.pid) };
+      if (c0 === undefined && el >= warmup) c0 = { t: performance.now(), ...procStat(child.pid), threads: threadCpu(child.pid) };
       if (el >= seconds) {
-        cEnd = { t: performance.now(), ...procStat(child.pid) };
+        cEnd = { t: performance.now(), ...procStat(child.pid), threads: threadCpu(child.pid) };
         clearInterval(tick);
         resolve();
         return;
@@ -408,6 +424,8 @@ async function steady() {
     missing,
     duplicates: store.state.duplicates,
     caughtUpAfterSeconds: +caughtUpAfter.toFixed(2),
+    /** % of one core per kind of thread over the window */
+    threads: Object.fromEntries(Object.entries(cEnd.threads).map(([k, v]) => [k, +((100 * (v - (c0.threads[k] ?? 0))) / window).toFixed(2)])),
   };
   if (!KEEP) fs.rmSync(logDir, { recursive: true, force: true });
   if (PROFILE) res.profile = summarizeProfile(path.join(profDir, fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))), 25);
