@@ -112,7 +112,7 @@ export function writeLog(w: BodyWriter, event: ShipEvent, tagJson: string | unde
   if (end === 1) {
     w.write('{');
   } else {
-    w.write(end === raw.length ? raw : raw.slice(0, end));
+    w.write(raw.slice(0, end));
     w.write(',');
   }
   w.write(tail);
