@@ -72,7 +72,7 @@ export function keysOfFile(file) {
  * Starts the store on 127.0.0.1:0. `expected` is a Map key → 0 (reset between runs with reset()).
  * `done` resolves (with performance.now()) when every expected key has arrived at least once.
  */
-export async function startStore({ expected = new Map(), strict = false, sampleEvery = 64 } = {}) {
+export async function startStore({ expected = new Map(), strict = false, sampleEvery = 64, delayMs = 0 } = {}) {
   let state;
   const reset = () => {
     for (const k of expected.keys()) expected.set(k, 0);
@@ -139,7 +139,9 @@ export async function startStore({ expected = new Map(), strict = false, sampleE
     const parts = [];
     req.on('data', (c) => parts.push(c));
     req.on('end', () => {
-      handle(req, Buffer.concat(parts)).then(
+      // `delayMs`: a slow store (the agent's in-flight budget fills up, as behind a congested link)
+      const counted = handle(req, Buffer.concat(parts));
+      (delayMs > 0 ? counted.then(() => new Promise((r) => setTimeout(r, delayMs))) : counted).then(
         () => {
           res.writeHead(200, { 'content-length': '0' });
           res.end();

@@ -1,5 +1,6 @@
 // tailship benchmark (issue 6). `npm run bench -- [--size 1G] [--runs 3] [--only http,http-plain,file,limits,fluent-bit]
-//                                              [--steady] [--steady-seconds 60] [--profile http|http-plain|file]`
+//                                              [--steady] [--steady-seconds 60] [--profile http|http-plain|file]
+//                                              [--store-delay MS: the store answers each batch MS later]`
 // See bench/README.md for what each row means and the latest figures.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,7 +35,21 @@ const KEEP = flag('--keep');
 const PROFILE = opt('--profile', undefined);
 /** Extra tailship flags and node flags for every tailship run (experiments: `--agent-args "--max-inflight-bytes 16M"`). */
 const AGENT_ARGS = (opt('--agent-args', '') || '').split(' ').filter(Boolean);
-const NODE_ARGS = (opt('--node-args', '') || '').split(' ').filter(Boolean);
+/**
+ * Node flags of the `tailship` command itself (its shebang, e.g. `--max-old-space-size=100`), so that the bench
+ * measures what ships; `--node-args` replaces them.
+ */
+function shebangNodeArgs() {
+  try {
+    const first = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0];
+    const m = /^#!.*?\bnode\b(.*)$/.exec(first);
+    return m ? m[1].trim().split(/\s+/).filter((a) => a.startsWith('--')) : [];
+  } catch {
+    return [];
+  }
+}
+const NODE_ARGS_GIVEN = argv.includes('--node-args');
+let NODE_ARGS = (opt('--node-args', '') || '').split(' ').filter(Boolean);
 
 const log = (m) => process.stderr.write(`${m}\n`);
 const hasTime = (() => {
@@ -48,9 +63,11 @@ const hasTime = (() => {
 const onPath = (bin) => (process.env.PATH ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, bin)));
 
 function ensureBuilt() {
-  if (fs.existsSync(CLI)) return;
-  log('dist/cli.js missing: building with tsc ...');
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { stdio: 'inherit' });
+  if (!fs.existsSync(CLI)) {
+    log('dist/cli.js missing: building with tsc ...');
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { stdio: 'inherit' });
+  }
+  if (!NODE_ARGS_GIVEN) NODE_ARGS = shebangNodeArgs();
 }
 
 async function gzipLevelInUse() {
@@ -144,7 +161,7 @@ function childPid(pid) {
 
 /** Starts bench/store-process.mjs for `file`; resolves when it has indexed the file's keys and listens. */
 function startRemoteStore(file) {
-  const child = fork(path.join(BENCH, 'store-process.mjs'), [file, STRICT ? 'strict' : ''], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: (process.env.BENCH_STORE_NODE_ARGS ?? '--no-memory-reducer').split(' ').filter(Boolean) });
+  const child = fork(path.join(BENCH, 'store-process.mjs'), [file, STRICT ? 'strict' : '', opt('--store-delay', '0')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: (process.env.BENCH_STORE_NODE_ARGS ?? '--no-memory-reducer').split(' ').filter(Boolean) });
   const waiting = new Map();
   let nextId = 1;
   let run = 0;
@@ -439,6 +456,7 @@ async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const m = machine();
   log(`machine: ${m.nproc} × ${m.cpu}, ${m.memGB} GiB, node ${m.node}, load ${m.loadavg.join(' ')}; ${hasTime ? 'GNU time' : '/proc sampling'} for CPU and RSS`);
+  log(`tailship runs as: node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')} (node flags from ${NODE_ARGS_GIVEN ? '--node-args' : "the command's shebang"})`);
 
   if (flag('--steady')) {
     const r = await steady();
@@ -501,6 +519,7 @@ async function main() {
   const mEnd = machine();
   console.log(`\ntailship bench — ${m.date}; ${m.nproc} × ${m.cpu}, ${m.memGB} GiB RAM, node ${m.node}`);
   console.log(`input: ${(meta.bytes / 1e6).toFixed(1)} MB, ${meta.lines} audit events (seed ${SEED}); ${RUNS} run(s) each; load average before ${m.loadavg.join(' ')}, after ${mEnd.loadavg.join(' ')}`);
+  console.log(`tailship: node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')}`);
   console.log('MB = 10^6 bytes of the input file; CPU = user+sys of the process; wall = start → last event acknowledged\n');
   const shown = [...rows.filter((r) => r.label.startsWith('limit')), ...rows.filter((r) => !r.label.startsWith('limit'))];
   console.log(table(shown, parseMbs, fbMbs));

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { keysOfFile, scanKeys, startStore } from './http-store.mjs';
 
-const [file, strict] = process.argv.slice(2);
-const store = await startStore({ expected: keysOfFile(file), strict: strict === 'strict' });
+const [file, strict, delay] = process.argv.slice(2);
+const store = await startStore({ expected: keysOfFile(file), strict: strict === 'strict', delayMs: Number(delay || 0) });
 
 function snapshot() {
   const s = store.state;
