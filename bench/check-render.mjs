@@ -44,7 +44,7 @@ function referenceRenderLog(event, tagJson) {
   }
   const close = raw.lastIndexOf('}');
   const body = raw.slice(0, close).trimEnd();
-  return body.length === 1 ? `{${tail}` : `${body},${tail}`;
+  return body.endsWith("{") ? `${body}${tail}` : `${body},${tail}`; // the reference with the empty-object fix (leading whitespace)
 }
 const near = ['{"a":"x__time__"}', '{"__time__x":1}', '{"a":"___time__\\""}', '{"a":"__tag__\\""}', '{"b":"\\"__tag__\\""}', '{"__":1,"___time__":2}', '{"a":"__time__","__tag__":3}', '{"x":{"__time__":1}}', '{"__time":1,"_tag__":2}', '{"___":"__"}'];
 let n = 0;

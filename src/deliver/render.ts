@@ -21,7 +21,8 @@ export function renderLog(event: ShipEvent, tagJson: string | undefined): string
   const close = raw.lastIndexOf('}');
   const body = raw.slice(0, close).trimEnd();
   // `{}` (nothing but whitespace after the brace) needs no comma.
-  return body.length === 1 ? `{${tail}` : `${body},${tail}`;
+  // An empty object (`{}`, maybe with whitespace around) needs no comma: its text before `}` ends with `{`.
+  return body.endsWith('{') ? `${body}${tail}` : `${body},${tail}`;
 }
 
 /**
@@ -109,8 +110,8 @@ export function writeLog(w: BodyWriter, event: ShipEvent, tagJson: string | unde
   // renderLog's slice(0, close).trimEnd(): in a valid object only JSON whitespace can precede the last `}`.
   let end = raw.lastIndexOf('}');
   for (let c = raw.charCodeAt(end - 1); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = raw.charCodeAt(end - 1)) end--;
-  if (end === 1) {
-    w.write('{');
+  if (raw.charCodeAt(end - 1) === 0x7b /* { */) {
+    w.write(raw.slice(0, end)); // an empty object: no comma
   } else {
     w.write(raw.slice(0, end));
     w.write(',');

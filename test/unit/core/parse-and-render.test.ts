@@ -42,6 +42,8 @@ describe('renderLog', () => {
   });
   test('empty object, content lines, own reserved keys replaced, markers merged', () => {
     expect(JSON.parse(renderLog({ raw: '{ }', isObject: true, time: 1, timeNs: 0 }, undefined))).toEqual({ __time__: 1 });
+    expect(JSON.parse(renderLog({ raw: '  {}', isObject: true, time: 1, timeNs: 0 }, undefined))).toEqual({ __time__: 1 });
+    expect(JSON.parse(renderLog({ raw: ' { \t} ', isObject: true, time: 1, timeNs: 0 }, '{"a":"b"}'))).toEqual({ __time__: 1, __tag__: { a: 'b' } });
     expect(JSON.parse(renderLog({ raw: 'a "q"', isObject: false, time: 1, timeNs: 0 }, undefined))).toEqual({ content: 'a "q"', __time__: 1 });
     expect(JSON.parse(renderLog({ raw: '{"__time__":9,"a":1}', isObject: true, time: 2, timeNs: 0 }, undefined))).toEqual({ a: 1, __time__: 2 });
     const m = tagObjectJson({ a: 'b' }, { __parse_error__: 'bad' });
