@@ -13,6 +13,8 @@ import { ProgressReporter } from './observe/progress.js';
 import { startServer } from './observe/server.js';
 import { parseLine } from './parse/parse-line.js';
 import { DirWatch } from './discover/dir-watch.js';
+import { buildProcessors } from './process/pipeline.js';
+import { runProcessors, type EventProcessor } from './process/stage.js';
 import { Tailer, type Lane } from './tail/tailer.js';
 
 const POLL_MS = 250;
@@ -96,6 +98,13 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     return info;
   };
 
+  const stageCache = new Map<string, EventProcessor[]>();
+  const stagesOf = (input: InputSpec): EventProcessor[] => {
+    let stages = stageCache.get(input.key);
+    if (!stages) stageCache.set(input.key, (stages = buildProcessors(input, opts, { metrics, logger, env })));
+    return stages;
+  };
+
   const tailer = new Tailer({
     inputs,
     records: loaded.streams,
@@ -118,7 +127,17 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
             logger.warn({ file: stream.file, offset: line.start, bytes }, `line longer than --max-line-bytes (${opts.maxLineBytes}): shipped cut, tagged __truncated__=true`);
           }
         }
-        batcher.add(laneInfo(lane), stream.id, line.start, line.end, event, bytes, Date.now());
+        const info = laneInfo(lane);
+        const stages = stagesOf(lane.input);
+        const out = event && stages.length > 0 ? runProcessors(stages, event, { inputKey: lane.input.key, stream: stream.id, offset: line.start, tags: info.target.tags }) : event;
+        if (Array.isArray(out)) {
+          // A stage released several events for this line: the first carries its bytes, the rest none.
+          const now = Date.now();
+          if (out.length === 0) batcher.add(info, stream.id, line.start, line.end, undefined, bytes, now);
+          out.forEach((e, i) => batcher.add(info, stream.id, i === 0 ? line.start : line.end, line.end, e, i === 0 ? bytes : 0, now));
+        } else {
+          batcher.add(info, stream.id, line.start, line.end, out ?? undefined, bytes, Date.now());
+        }
       },
       onStreamOpen(stream, offset, sealed) {
         ledger.open(stream.id, offset);

@@ -17,14 +17,30 @@ export interface EventContext {
 
 /**
  * A plain, synchronous function of one event. Returns the event to keep (the same object when unchanged, a new
- * one when changed: processors never mutate their argument), or null to drop it. A dropped event still
- * acknowledges its bytes with its batch: the committed offset moves past it and it is never read again.
+ * one when changed: processors never mutate their argument), null to drop it, or several events (a stage that
+ * joins or releases held events, such as the legacy two-line join). A dropped event still acknowledges its
+ * bytes with its batch: the committed offset moves past it and it is never read again.
  */
-export type EventProcessor = (event: ShipEvent, ctx: EventContext) => ShipEvent | null;
+export type ProcessorResult = ShipEvent | null | ShipEvent[];
+export type EventProcessor = (event: ShipEvent, ctx: EventContext) => ProcessorResult;
 
-/** Runs the processors in order; stops at the first that drops the event. */
-export function runProcessors(processors: readonly EventProcessor[], event: ShipEvent, ctx: EventContext): ShipEvent | null {
-  let ev: ShipEvent | null = event;
-  for (let i = 0; i < processors.length && ev !== null; i++) ev = processors[i]!(ev, ctx);
+/** Runs the processors in order; each event a stage returns passes the stages after it. No array on the hot path. */
+export function runProcessors(processors: readonly EventProcessor[], event: ShipEvent, ctx: EventContext, from = 0): ProcessorResult {
+  let ev: ShipEvent = event;
+  for (let i = from; i < processors.length; i++) {
+    const r = processors[i]!(ev, ctx);
+    if (r === null) return null;
+    if (Array.isArray(r)) {
+      const out: ShipEvent[] = [];
+      for (const e of r) {
+        const rest = runProcessors(processors, e, ctx, i + 1);
+        if (rest === null) continue;
+        if (Array.isArray(rest)) out.push(...rest);
+        else out.push(rest);
+      }
+      return out;
+    }
+    ev = r;
+  }
   return ev;
 }
