@@ -41,6 +41,7 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   hostRoot: '',
   stateDir: './.tailship-state',
   sink: 'file:./tailship-out',
+  sinks: ['file:./tailship-out'],
   listen: '127.0.0.1:2020',
   startAt: 'beginning',
   backfill: false,
@@ -76,6 +77,14 @@ export const FLAGS: readonly FlagDef[] = [
 const COMMANDS: readonly CommandName[] = ['run', 'config', 'status', 'help', 'version'];
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SINK_SCHEMES = ['file:', 'stdout:', 'http://', 'https://', 'sls://', 'sls+http://'];
+// several sinks (SPEC §10): the stores of issue 14, and how a comma-separated TAILSHIP_SINK is split
+const MORE_SINK_SCHEMES = ['elasticsearch+http://', 'elasticsearch+https://', 'opensearch+http://', 'opensearch+https://', 'loki+http://', 'loki+https://', 'otlp+http://', 'otlp+https://', 'clickhouse+http://', 'clickhouse+https://', 'syslog+tcp://', 'syslog+tls://'];
+SINK_SCHEMES.push(...MORE_SINK_SCHEMES);
+/** A comma starts a new sink only where a sink URI begins: `?redact=secrets,tokens` stays in its URI. */
+export function splitSinkList(text: string): string[] {
+  const starts = SINK_SCHEMES.map((p) => p.replace(/[+.]/g, '\\$&')).join('|');
+  return text.split(new RegExp(`,(?=\\s*(?:${starts}|stdout$))`)).map((s) => s.trim()).filter((s) => s !== '');
+}
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 function defaultText(d: FlagDef): string {
@@ -244,7 +253,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
         i++;
       }
       const list = given.get(d) ?? [];
-      if (list.length > 0 && d.kind !== 'list') {
+      if (list.length > 0 && d.kind !== 'list' && d.kind !== 'sink') {
         fail(new UsageError(`${name} is given more than once; give it once`, name));
         continue;
       }
@@ -279,6 +288,16 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
   for (const d of FLAGS) {
     try {
       const g = given.get(d);
+      if (d.kind === 'sink') {
+        // --sink is repeatable (SPEC §10): `sinks` is every one, `sink` the first
+        const all = g ? g.map((x) => ({ value: x.value, from: x.from })) : env[d.env] ? splitSinkList(env[d.env]!).map((value) => ({ value, from: d.env })) : [];
+        if (all.length > 0) {
+          const sinks = all.map((x) => parseValue(d, x.value, x.from) as string);
+          set('sinks', sinks);
+          set('sink', sinks[0]);
+        }
+        continue;
+      }
       if (g) {
         if (d.kind === 'list') set(d.key, g.map((x) => x.value).filter((s) => s !== ''));
         else set(d.key, parseValue(d, g[0]!.value, g[0]!.from));
