@@ -4,9 +4,8 @@ import type { Batch } from './batch/batch.js';
 import { Batcher, type LaneInfo } from './batch/batcher.js';
 import { CheckpointWriter, loadCheckpoints, type StreamRecord } from './checkpoint/checkpoint-store.js';
 import type { AgentOptions, InputSpec } from './config/types.js';
-import { createSink } from './deliver/create-sink.js';
 import { createDeadLetterSpool } from './deliver/dead-letter.js';
-import { createDeliverer } from './deliver/deliverer.js';
+import { createFanOut } from './deliver/fan-out.js'; // fan-out wiring
 import type { Logger } from './observe/log.js';
 import { createMetrics, type Metrics } from './observe/metrics.js';
 import { ProgressReporter } from './observe/progress.js';
@@ -41,14 +40,9 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const loaded = loadCheckpoints(opts.stateDir);
   if (loaded.warning) logger.warn(loaded.warning);
   const checkpoints = new CheckpointWriter(opts.stateDir);
-  const sink = createSink(opts.sink, { logger, metrics, env, stateDir: opts.stateDir });
+  // fan-out wiring: every --sink gets every batch; a batch settles when all of them settled it (SPEC §10)
   const deadLetter = createDeadLetterSpool(opts.stateDir, { logger, metrics });
-  const deliverer = createDeliverer({
-    sink,
-    deadLetter,
-    metrics,
-    logger,
-  });
+  const deliverer = createFanOut({ uris: opts.sinks ?? [opts.sink], ctx: { logger, metrics, env, stateDir: opts.stateDir, deadLetter }, deadLetter });
   const ledger = new AckLedger();
   const laneInfos = new Map<string, LaneInfo>();
   let inflight = 0; // raw bytes read and not yet acknowledged
@@ -246,7 +240,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     // start" that would skip the backups rotated meanwhile as pre-existing history.
     await save();
     ready = true;
-    logger.info({ inputs: inputs.map((i) => ({ key: i.key, path: i.hostPath, logstore: i.logstore })), sink: sink.name }, 'tailship started');
+    logger.info({ inputs: inputs.map((i) => ({ key: i.key, path: i.hostPath, logstore: i.logstore })), sink: deliverer.labels.join(',') /* fan-out wiring */ }, 'tailship started');
     let lastDiscover = Date.now();
     while (!stopping) {
       const now = Date.now();
@@ -286,7 +280,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     await save();
     dirWatch.close();
     await tailer.close();
-    await sink.close().catch(() => undefined);
+    await deliverer.closeSinks(); // fan-out wiring
     await deadLetter.close().catch(() => undefined);
     await (await server)?.close().catch(() => undefined);
     logger.info('tailship stopped');

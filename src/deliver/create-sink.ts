@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
+import type { DeadLetterSpool } from './dead-letter.js';
 import type { Sink } from './sink.js';
 import { createFileSink } from './sinks/file-sink.js';
 import { createHttpSink } from './sinks/http-sink.js';
@@ -15,6 +16,8 @@ export interface CreateSinkContext {
   stateDir: string;
   /** Base of a relative `file:DIR`. Default process.cwd(). */
   cwd?: string;
+  /** The agent's dead-letter spool: stores that refuse single items (Elasticsearch, Loki, OTLP) spool those. */
+  deadLetter?: DeadLetterSpool;
 }
 
 export const SINK_FORMS = 'file:DIR, stdout:, http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, sls://ENDPOINT or sls+http://ENDPOINT';
