@@ -8,6 +8,7 @@ import { createFileSink } from './sinks/file-sink.js';
 import { createHttpSink } from './sinks/http-sink.js';
 import { createSlsSink } from './sinks/sls/sls-sink.js';
 import { createStdoutSink } from './sinks/stdout-sink.js';
+import { createMoreSink } from './sinks/more-sinks.js';
 
 export interface CreateSinkContext {
   logger: Logger;
@@ -45,6 +46,9 @@ export function createSink(uri: string, ctx: CreateSinkContext): Sink {
     if (!url.hostname) throw new Error(`invalid sink "${mask(text)}": no host (accepted: ${SINK_FORMS})`);
     return createHttpSink(url, ctx);
   }
+  // issue 14 stores (helper `sinks`): Elasticsearch / OpenSearch, Loki, OTLP
+  const more = createMoreSink(text, ctx);
+  if (more) return more;
   if (/^sls(\+http)?:\/\//i.test(text)) {
     let url: URL;
     try {
