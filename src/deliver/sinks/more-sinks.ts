@@ -1,6 +1,7 @@
 import type { CreateSinkContext } from '../create-sink.js';
 import type { Sink } from '../sink.js';
 import { createElasticsearchSink } from './elasticsearch/elasticsearch-sink.js';
+import { createLokiSink } from './loki/loki-sink.js';
 
 /** The URIs of issue 14's stores; undefined when `text` is none of them. Throws an Error saying what to fix. */
 export function createMoreSink(text: string, ctx: CreateSinkContext): Sink | undefined {
@@ -17,6 +18,8 @@ export function createMoreSink(text: string, ctx: CreateSinkContext): Sink | und
     case 'elasticsearch':
     case 'opensearch':
       return createElasticsearchSink(url(), ctx);
+    case 'loki':
+      return createLokiSink(url(), ctx);
     default:
       return undefined;
   }
