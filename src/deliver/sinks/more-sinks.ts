@@ -2,6 +2,7 @@ import type { CreateSinkContext } from '../create-sink.js';
 import type { Sink } from '../sink.js';
 import { createElasticsearchSink } from './elasticsearch/elasticsearch-sink.js';
 import { createLokiSink } from './loki/loki-sink.js';
+import { createOtlpSink } from './otlp/otlp-sink.js';
 
 /** The URIs of issue 14's stores; undefined when `text` is none of them. Throws an Error saying what to fix. */
 export function createMoreSink(text: string, ctx: CreateSinkContext): Sink | undefined {
@@ -20,6 +21,8 @@ export function createMoreSink(text: string, ctx: CreateSinkContext): Sink | und
       return createElasticsearchSink(url(), ctx);
     case 'loki':
       return createLokiSink(url(), ctx);
+    case 'otlp':
+      return createOtlpSink(url(), ctx);
     default:
       return undefined;
   }
