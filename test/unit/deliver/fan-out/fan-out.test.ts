@@ -160,3 +160,22 @@ describe('--sink is repeatable', () => {
     expect(parseCommandLine(['run'], {}).options.sinks).toEqual(['file:./tailship-out']);
   });
 });
+
+describe('fan-out: ?schema= on a sink that does not shape its own requests', () => {
+  test('file:DIR?schema=ecs writes ECS documents; a second file sink without it writes raw logs', async () => {
+    const metrics = createMetrics();
+    const log = captureLogger('warn');
+    const deadLetter = createDeadLetterSpool(dir, { logger: log.logger, metrics });
+    spools.push(deadLetter);
+    const fan = createFanOut({ uris: [`file:${dir}/ecs?schema=ecs`, `file:${dir}/raw`], ctx: { logger: log.logger, metrics, env: {}, stateDir: dir, deadLetter }, deadLetter, statusLogEveryMs: 0 });
+    expect(await fan.deliver(makeBatch({ n: 2 }))).toBe('delivered');
+    fan.close();
+    await fan.closeSinks();
+    const ecs = (await readFile(join(dir, 'ecs', 'audit-store.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const raw = (await readFile(join(dir, 'raw', 'audit-store.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(ecs[0].kubernetes.audit.auditID).toBe('id-0');
+    expect(ecs[0].event.kind).toBe('event');
+    expect(raw[0].auditID).toBe('id-0');
+    expect(fan.labels).toEqual(['file', 'file-2']);
+  });
+});
