@@ -186,7 +186,7 @@ function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof A
     }
     case 'sink': {
       const s = raw.trim();
-      if (!SINK_SCHEMES.some((p) => s.startsWith(p))) fail('is not a sink URI', `use file:DIR, stdout:, http://…, https://…, sls://ENDPOINT or sls+http://…`);
+      if (!SINK_SCHEMES.some((p) => s.startsWith(p))) fail('is not a sink URI', `use file:DIR, stdout:, http://…, https://…, sls://ENDPOINT, sls+http://…, elasticsearch+http(s)://…/INDEX, opensearch+…, loki+http(s)://…, otlp+http(s)://…, clickhouse+http(s)://…, syslog+tcp://… or syslog+tls://…`);
       if (s === 'file:') fail('names no directory', `e.g. ${example}file:./tailship-out`);
       return s;
     }

@@ -21,7 +21,7 @@ export interface CreateSinkContext {
   deadLetter?: DeadLetterSpool;
 }
 
-export const SINK_FORMS = 'file:DIR, stdout:, http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, sls://ENDPOINT or sls+http://ENDPOINT';
+export const SINK_FORMS = 'file:DIR, stdout:, http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, sls://ENDPOINT or sls+http://ENDPOINT, elasticsearch+http(s)://HOST:PORT/INDEX, opensearch+http(s)://…, loki+http(s)://HOST:PORT, otlp+http(s)://HOST:PORT';
 
 /**
  * `--sink URI` (SPEC §3) → a Sink. Throws an Error that names the accepted forms when the URI is not one of them,

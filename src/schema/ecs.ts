@@ -60,7 +60,7 @@ export function toEcs(input: SchemaInput, opts: SchemaOptions): JsonObject {
       cluster: tags.__cluster_id__ ? { id: tags.__cluster_id__ } : null,
     },
     host: tags.__hostname__ ? { name: tags.__hostname__ } : null,
-    labels: Object.keys(userTags(tags)).length > 0 ? userTags(tags) : null,
+    labels: labelsOf(tags, input.event.markers),
     container: containerImages(ev),
     kubernetes: { audit: auditObject(ev, opts) },
   };
@@ -110,4 +110,11 @@ function nullsToUndefined(v: unknown): unknown {
     o[k] = nullsToUndefined(o[k]);
   }
   return o;
+}
+
+/** ECS `labels`: the input's own tags and the log's markers (`__truncated__` → `truncated`), keyword values. */
+function labelsOf(tags: Readonly<Record<string, string>>, markers: Readonly<Record<string, string>> | undefined): JsonObject | null {
+  const out: JsonObject = { ...userTags(tags) };
+  for (const [k, v] of Object.entries(markers ?? {})) if (k !== '__event_id__') out[k.replace(/^_+|_+$/g, '')] = v;
+  return Object.keys(out).length > 0 ? out : null;
 }
