@@ -60,7 +60,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--manifests', env: 'TAILSHIP_MANIFESTS', key: 'manifests', kind: 'path', meta: 'DIR', help: 'find aliyun_logs_* in the container env of the static pod manifests (*.yaml, *.yml, *.json) in DIR' },
   { flag: '--host-root', env: 'TAILSHIP_HOST_ROOT', key: 'hostRoot', kind: 'optpath', meta: 'DIR', help: "put before every host path (where the host's / is mounted, e.g. /host)" },
   { flag: '--state-dir', env: 'TAILSHIP_STATE_DIR', key: 'stateDir', kind: 'path', meta: 'DIR', help: 'checkpoints and spool' },
-  { flag: '--sink', env: 'TAILSHIP_SINK', key: 'sink', kind: 'sink', meta: 'URI', help: 'where batches go: file:DIR, stdout:, http(s)://…, sls://ENDPOINT, sls+http://…' },
+  { flag: '--sink', env: 'TAILSHIP_SINK', key: 'sink', kind: 'sink', meta: 'URI', help: 'where batches go: file:DIR, stdout:, http(s)://…, sls://ENDPOINT, elasticsearch+http(s)://…/INDEX, loki+…, otlp+…; repeatable: every sink gets every event (env: comma-separated)' },
   { flag: '--listen', env: 'TAILSHIP_LISTEN', key: 'listen', kind: 'listen', meta: 'HOST:PORT', help: 'health and metrics server (/healthz, /readyz, /metrics); off disables it' },
   { flag: '--start-at', env: 'TAILSHIP_START_AT', key: 'startAt', kind: 'startAt', meta: 'beginning|end', help: 'where to start in a file that has no checkpoint yet' },
   { flag: '--backfill', env: 'TAILSHIP_BACKFILL', key: 'backfill', kind: 'bool', meta: '', help: 'on a first start, also read the rotated backups that exist, oldest first' },

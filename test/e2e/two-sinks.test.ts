@@ -108,3 +108,51 @@ function shebangNodeOptions(): string {
   if (!m) throw new Error(`dist/cli.js has no node flags in its shebang: ${first}`);
   return m[1]!;
 }
+
+test('?format=eventlist through the real agent: a Falco-like webhook consumer gets every fixture event once, each item an Event as read', async () => {
+  const { createServer } = await import('node:http');
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { AUDIT_FIXTURES } = await import('../helpers/audit-gen.js');
+  ws = createWorkspace('e2e-eventlist');
+  const dirPath = join(AUDIT_FIXTURES, 'falco-k8s_audit');
+  const lines = readdirSync(dirPath)
+    .filter((f) => f.endsWith('.json'))
+    .flatMap((f) => readFileSync(join(dirPath, f), 'utf8').split('\n'))
+    .filter((l) => l.trim() !== '' && /"kind"\s*:\s*"Event"/.test(l));
+  fs.writeFileSync(ws.activePath, `${lines.join('\n')}\n`);
+  const items: string[] = [];
+  const refused: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.headers['content-type'] !== 'application/json' || req.headers['content-encoding']) {
+        refused.push(`${req.headers['content-type']} ${req.headers['content-encoding']}`);
+        return res.writeHead(415).end();
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      if (body.kind !== 'EventList' || body.apiVersion !== 'audit.k8s.io/v1' || !Array.isArray(body.items)) {
+        refused.push(`kind ${body.kind}`);
+        return res.writeHead(400).end();
+      }
+      for (const item of body.items) {
+        if (item.kind !== 'Event' || typeof item.auditID !== 'string' || '__time__' in item || '__tag__' in item) refused.push(`item ${JSON.stringify(item).slice(0, 80)}`);
+        items.push(JSON.stringify(item));
+      }
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const agent = ws.start(['--sink', `http://127.0.0.1:${port}/k8s-audit?format=eventlist`, '--sink', `file:${ws.outDir}`, '--exit-when-idle', '--batch-max-events', '10']);
+    const exit = await agent.waitExit(45_000);
+    expect(exit.code, agent.stderrTail()).toBe(0);
+    expect(refused).toEqual([]);
+    expect(items.sort()).toEqual(lines.map((l) => JSON.stringify(JSON.parse(l))).sort());
+    expect(ws.reader().all()).toHaveLength(lines.length); // the file sink got them all too
+  } finally {
+    await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+  }
+}, 60_000);
