@@ -22,7 +22,7 @@ export const stagesNotAvailable: MakeSinkStages = (spec, label) => {
   if (spec.policy === undefined && spec.redact === undefined) return [];
   throw new TailshipError(
     ErrorCodes.SINK_STAGES_UNAVAILABLE,
-    `sink ${label}: ?policy= / ?redact= per sink is not available in this build`,
+    `sink ${label}: ?policy= / ?redact= per sink is not available in this build; remove them from the sink URI and use --audit-policy / --redact for every sink`,
     'remove ?policy= / ?redact= from the sink URI and use --audit-policy / --redact for every sink',
   );
 };
@@ -239,7 +239,7 @@ export function takeFanOutParams(uri: string): { rest: string; spec: SinkStageSp
     else if (key === 'redact') spec.redact = value;
     else if (key === 'name') {
       if (!/^[a-zA-Z0-9_.-]{1,64}$/.test(value)) {
-        throw new TailshipError(ErrorCodes.SINK_URI_INVALID, `sink ?name=${value} is not a valid label`, 'use letters, digits, ".", "_" or "-" (at most 64)');
+        throw new TailshipError(ErrorCodes.SINK_URI_INVALID, `sink ?name=${value} is not a valid label: use letters, digits, ".", "_" or "-" (at most 64)`, 'use letters, digits, ".", "_" or "-" (at most 64)');
       }
       name = value;
     } else if (pair !== '') keep.push(pair);

@@ -28,10 +28,10 @@ export function takeSchemaParams(url: URL, fallback: SchemaName = 'raw'): Schema
   q.delete('schema');
   q.delete('bodies');
   if (!(SCHEMA_NAMES as readonly string[]).includes(schema)) {
-    throw new TailshipError(ErrorCodes.SINK_SCHEMA_INVALID, `sink ?schema=${schema} is not known`, `use ?schema=${SCHEMA_NAMES.join(', ?schema=')}`);
+    throw new TailshipError(ErrorCodes.SINK_SCHEMA_INVALID, `sink ?schema=${schema} is not known; use ?schema=${SCHEMA_NAMES.join(', ?schema=')}`, `use ?schema=${SCHEMA_NAMES.join(', ?schema=')}`);
   }
   if (bodies !== 'string' && bodies !== 'object') {
-    throw new TailshipError(ErrorCodes.SINK_SCHEMA_INVALID, `sink ?bodies=${bodies} is not known`, 'use ?bodies=string (default: request/response objects as one JSON string) or ?bodies=object');
+    throw new TailshipError(ErrorCodes.SINK_SCHEMA_INVALID, `sink ?bodies=${bodies} is not known; use ?bodies=string or ?bodies=object`, 'use ?bodies=string (default: request/response objects as one JSON string) or ?bodies=object');
   }
   return { schema: schema as SchemaName, bodies };
 }
