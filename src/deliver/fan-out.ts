@@ -129,6 +129,8 @@ export function createFanOut(opts: FanOutOptions): FanOut {
           leg.lastError = undefined;
           metrics.up.set({ sink: label }, 1);
         } catch (e) {
+          // Elasticsearch answered, only some items are to be sent again: the store is up
+          if ((e as { code?: string }).code === ErrorCodes.SINK_ES_ITEMS_RETRY) throw e;
           leg.failingSince ??= now();
           leg.lastError = e instanceof Error ? e.message : String(e);
           // too-large is split and rejected is dead-lettered by the deliverer: the sink itself is up
