@@ -4,7 +4,7 @@ import { plainSource } from './chunk-source.js';
 import type { TailContext } from './context.js';
 import type { Lane } from './file-table.js';
 import type { FileStat, TailFile } from './fs.js';
-import { finish, openActive, sameContent, truncated } from './lifecycle.js';
+import { finish, growFingerprint, openActive, sameContent, truncated } from './lifecycle.js';
 import { checkActive, checkLingering, planAdopt, type BackupSeen } from './planner.js';
 import { backupsIn, seeBackup } from './resume.js';
 import { liveFromRecord, newRecord } from './stream.js';
@@ -71,6 +71,7 @@ export async function adoptBackups(ctx: TailContext, lane: Lane): Promise<void> 
     const s = await seeBackup(ctx, b.file, b.gz);
     if (s.seen) seen.push(s as BackupSeen & { seen: Seen; fh?: TailFile }); // else gone already, or unreadable: the next poll says which
   }
+  if (seen.some((b) => b.gz)) for (const s of [...lane.queue, ...lane.lingering]) await growFingerprint(s);
   for (const act of planAdopt(mine, seen, lane.active?.rec.id)) {
     const fh = seen.find((s) => s.file === (act.kind === 'renamed' ? act.file : act.fresh.file))?.fh;
     if (act.kind === 'renamed') {

@@ -67,3 +67,15 @@ export function truncated(ctx: TailContext, lane: Lane, a: LiveStream, size: num
   lane.queue = lane.queue.filter((s) => s !== a);
   lane.active = undefined;
 }
+
+/**
+ * Before unknown backups are matched by content: the fingerprint of a live plain stream still short (opened
+ * when the file was nearly empty) is grown from its fd, so that its file renamed and gzipped before it was read
+ * is recognised and not read a second time from the `.gz`.
+ */
+export async function growFingerprint(s: LiveStream): Promise<void> {
+  const fp = s.rec.fp;
+  if (!s.fh || fp.len >= FINGERPRINT_BYTES) return;
+  const head = await readHead(s.fh);
+  if (head.length > fp.len && matchesHead(fp, head)) s.rec.fp = fingerprintOf(head);
+}

@@ -17,7 +17,7 @@ export async function pumpLane(ctx: TailContext, lane: Lane): Promise<number> {
     if (!s.src && s.gzFile && !(await openGzip(ctx, s))) return bytes;
     const at = s.src!.position;
     const chunk = await s.src!.read();
-    if (chunk && s === lane.active && at > s.rec.fp.len && !(await sameContent(s))) {
+    if (chunk && s === lane.active && at > 0 && at >= s.rec.fp.len && !(await sameContent(s))) {
       // Truncated and written again since the last look: this chunk may come from the middle of new content.
       truncated(ctx, lane, s, (await s.fh!.stat()).size);
       await openActive(ctx, lane);
