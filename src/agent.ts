@@ -84,9 +84,13 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
       onStreamEnd: (stream) => batcher.sealStream(stream.id),
       canRead: () => !budget.full && !stop.stopping,
     },
-    acks: { committed: (id) => ledger.committed(id), settled: (id) => ledger.idle(id), forget: (id) => ledger.forget(id) },
+    acks: { committed: (id) => ledger.position(id)?.committed, settled: (id) => ledger.position(id)?.settled ?? true, forget: (id) => ledger.forget(id) },
   });
-  const snapshot = () => tailer.snapshot().map((r) => (ledger.committed(r.id) === undefined ? r : { ...r, sealed: ledger.sealedEnds(r.id) }));
+  const snapshot = () =>
+    tailer.snapshot().map((r) => {
+      const at = ledger.position(r.id);
+      return at === undefined ? r : { ...r, sealed: at.sealed };
+    });
 
   const checkpointer = new Checkpointer({
     store,
@@ -98,7 +102,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
       err
         ? logger.error({ err: err.message, stateDir: opts.stateDir }, 'cannot write the checkpoint file: check that --state-dir is writable and has space')
         : logger.info({ stateDir: opts.stateDir }, 'checkpoint file written again'),
-    onTick: () => updateGauges(metrics, { store, budget, lanes: tailer.lanes, committed: (id) => ledger.committed(id), now: clock.now() }),
+    onTick: () => updateGauges(metrics, { store, budget, lanes: tailer.lanes, committed: (id) => ledger.position(id)?.committed, now: clock.now() }),
   });
 
   const progress = new ProgressReporter(logger, metrics, () => tailer.lanes.length);
@@ -107,7 +111,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     watch: (dirs: string[]) => dirWatch.update(dirs),
     batcher,
     checkpointer,
-    pendingBatches: () => ledger.pendingBatches(),
+    pendingBatches: () => ledger.pending,
     overBudget: () => budget.full,
     progress: (caughtUp: boolean) => progress.tick(caughtUp),
     exitWhenIdle: opts.exitWhenIdle,
