@@ -1,7 +1,5 @@
 import { hostname as osHostname } from 'node:os';
 import { AckLedger } from './ack/ack-ledger.js';
-import type { Batch } from './batch/batch.js';
-import { Batcher } from './batch/batcher.js';
 import { CheckpointWriter, loadCheckpoints } from './checkpoint/checkpoint-store.js';
 import type { AgentOptions, InputSpec } from './config/types.js';
 import { createSink } from './deliver/create-sink.js';
@@ -11,11 +9,12 @@ import { DirWatch } from './discover/dir-watch.js';
 import type { Logger } from './observe/log.js';
 import { createMetrics, type Metrics } from './observe/metrics.js';
 import { ProgressReporter } from './observe/progress.js';
+import { createAckPath } from './run/ack-path.js';
 import { Checkpointer } from './run/checkpointer.js';
 import { systemClock, type Clock } from './run/clock.js';
 import { RunLoop, Waker } from './run/loop.js';
 import { runSession, type StopState } from './run/session.js';
-import { Budget, lineHandler, startHealth, tailSignals, updateGauges } from './run/wiring.js';
+import { Budget, checkpointLog, lineHandler, startHealth, tailSignals, updateGauges } from './run/wiring.js';
 import { Tailer, type FileProgress } from './tail/tailer.js';
 
 export type { FileProgress };
@@ -54,54 +53,27 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   let ready = false;
 
   // The ack path: the deliverer settles a batch → the ledger commits offsets → the checkpointer saves them.
-  const settle = (batch: Batch): void => {
-    ledger.settle(batch.id);
-    budget.bytes -= batch.range.end - batch.range.start;
-    waker.wake();
-  };
-  // rejected only when aborted at shutdown: not acknowledged, so not committed; re-read after restart
-  const send = (b: Batch): void => void deliverer.deliver(b).then(() => settle(b), () => undefined);
-  const batcher = new Batcher({ maxEvents: opts.batchMaxEvents, maxBytes: opts.batchMaxBytes, maxWaitMs: opts.batchMaxWait }, (batch) => {
-    ledger.track(batch.id, batch.range.stream, batch.range.start, batch.range.end);
-    if (batch.events.length === 0) settle(batch); // only empty lines: nothing to send
-    else checkpointer.sealed(batch);
-  });
-
+  const ack = createAckPath(opts, { ledger, budget, deliverer, wake: () => waker.wake(), persistThenSend: (b) => checkpointer.sealed(b) });
+  const { batcher } = ack;
   const tailer = new Tailer({
-    inputs,
-    records: loaded.streams,
-    startAt: opts.startAt,
-    backfill: opts.backfill,
-    maxLineBytes: opts.maxLineBytes,
+    ...{ inputs, records: loaded.streams, startAt: opts.startAt, backfill: opts.backfill, maxLineBytes: opts.maxLineBytes },
     signals: tailSignals(logger, metrics),
     now: () => clock.now(),
     hooks: {
       onLine: lineHandler(opts, { metrics, logger, env, source, batcher, budget }),
-      onStreamOpen(stream, offset, sealed) {
-        ledger.open(stream.id, offset);
-        batcher.setCuts(stream.id, sealed);
-      },
+      onStreamOpen: (stream, offset, sealed) => (ledger.open(stream.id, offset), batcher.setCuts(stream.id, sealed)),
       onStreamEnd: (stream) => batcher.sealStream(stream.id),
       canRead: () => !budget.full && !stop.stopping,
     },
-    acks: { committed: (id) => ledger.position(id)?.committed, settled: (id) => ledger.position(id)?.settled ?? true, forget: (id) => ledger.forget(id) },
+    acks: ack.acks,
   });
-  const snapshot = () =>
-    tailer.snapshot().map((r) => {
-      const at = ledger.position(r.id);
-      return at === undefined ? r : { ...r, sealed: at.sealed };
-    });
-
   const checkpointer = new Checkpointer({
     store,
-    snapshot,
+    snapshot: () => ack.snapshot(tailer.snapshot()),
     version: () => ledger.version,
-    send,
+    send: ack.send,
     clock,
-    onWriteState: (err) =>
-      err
-        ? logger.error({ err: err.message, stateDir: opts.stateDir }, 'cannot write the checkpoint file: check that --state-dir is writable and has space')
-        : logger.info({ stateDir: opts.stateDir }, 'checkpoint file written again'),
+    onWriteState: checkpointLog(logger, opts.stateDir),
     onTick: () => updateGauges(metrics, { store, budget, lanes: tailer.lanes, committed: (id) => ledger.position(id)?.committed, now: clock.now() }),
   });
 
@@ -132,19 +104,17 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     return 1;
   });
 
-  return {
-    done,
-    metrics,
-    fileProgress: () => tailer.fileProgress(),
-    stop() {
-      if (stop.stopping) {
-        stop.hardStop = true;
-        checkpointer.saveSync(); // second signal: persist what is acknowledged; the caller leaves now
-        return 'exit-now';
-      }
-      stop.stopping = true;
-      waker.wake();
-      return 'graceful';
-    },
-  };
+  return { done, metrics, fileProgress: () => tailer.fileProgress(), stop: () => stopOnce(stop, checkpointer, waker) };
+}
+
+/** First call: graceful. Second: persist what is acknowledged synchronously; the caller (cli.ts) leaves now. */
+function stopOnce(stop: StopState, checkpointer: Checkpointer, waker: Waker): 'graceful' | 'exit-now' {
+  if (stop.stopping) {
+    stop.hardStop = true;
+    checkpointer.saveSync();
+    return 'exit-now';
+  }
+  stop.stopping = true;
+  waker.wake();
+  return 'graceful';
 }

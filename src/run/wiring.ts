@@ -105,3 +105,11 @@ export function startHealth(
     return undefined;
   });
 }
+
+/** The checkpointer's write failures and recovery, for the operator. */
+export function checkpointLog(logger: Logger, stateDir: string): (err: Error | undefined) => void {
+  return (err) =>
+    err
+      ? logger.error({ err: err.message, stateDir }, 'cannot write the checkpoint file: check that --state-dir is writable and has space')
+      : logger.info({ stateDir }, 'checkpoint file written again');
+}
