@@ -10,7 +10,7 @@ import { backupsIn, seeBackup } from './resume.js';
 import { liveFromRecord, newRecord } from './stream.js';
 import type { Seen } from './identify.js';
 
-const MISSING_MSG = 'file does not exist (yet): waiting for it; check the path and --host-root if it never appears';
+export const MISSING_MSG = 'file does not exist (yet): waiting for it; check the path and --host-root if it never appears';
 
 /** A planned lane on a poll: rotation, truncation, a new active file, lingering files read again or closed. */
 export async function followLane(ctx: TailContext, lane: Lane): Promise<void> {

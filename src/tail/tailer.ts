@@ -5,7 +5,7 @@ import { isBackupOf, parseBackupName } from '../discover/rotation-names.js';
 import type { StreamRecord } from '../identity/stream-record.js';
 import type { StreamAcks, TailContext, TailerHooks } from './context.js';
 import { FileTable, type FileProgress, type Lane } from './file-table.js';
-import { adoptBackups, followLane, trackHistory } from './follow.js';
+import { adoptBackups, followLane, MISSING_MSG, trackHistory } from './follow.js';
 import { nodeFs, type TailFs } from './fs.js';
 import { pumpLane } from './reader.js';
 import { resumeLane } from './resume.js';
@@ -29,8 +29,6 @@ export interface TailerOptions {
   fs?: TailFs;
   now?: () => number;
 }
-
-const MISSING_MSG = 'file does not exist (yet): waiting for it; check the path and --host-root if it never appears';
 
 /**
  * Finds files, follows them across rotation, reads lines at exact offsets. The timed poll is the source of
