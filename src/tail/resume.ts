@@ -6,7 +6,7 @@ import { plainSource } from './chunk-source.js';
 import type { TailContext } from './context.js';
 import type { Lane } from './file-table.js';
 import type { TailFile } from './fs.js';
-import { planResume, type ActiveSeen, type BackupSeen, type NewFile } from './planner.js';
+import { planResume, type ActiveSeen, type BackupSeen, type NewFile, type ResumeAction } from './planner.js';
 import { liveFromRecord, newRecord } from './stream.js';
 
 /** A lane's backups in a listing, oldest first (a plain file before its `.gz` of the same stamp). */
@@ -58,7 +58,31 @@ export async function resumeLane(ctx: TailContext, lane: Lane, startup: boolean)
   const fhOf = new Map<string, TailFile | undefined>(backups.map((b) => [b.file, b.fh]));
   fhOf.set(lane.activePath, active.fh);
   const actions = planResume({ records, backups, active, startup, backfill: ctx.o.backfill, startAt: ctx.o.startAt });
-  const plan: Array<{ rec: StreamRecord; start: number; gz: boolean; active: boolean }> = [];
+  const plan = await execute(ctx, lane, actions, fhOf);
+  for (const p of plan) {
+    const s = liveFromRecord(p.rec, p.start, ctx.o.maxLineBytes);
+    if (p.gz) s.gzFile = p.rec.file;
+    else {
+      s.fh = fhOf.get(p.rec.file);
+      s.src = plainSource(s.fh!, p.start, ctx.scratch);
+    }
+    ctx.hooks.onStreamOpen(p.rec, p.start, p.rec.offset === p.start ? p.rec.sealed : []);
+    lane.queue.push(s);
+    if (p.active) lane.active = s;
+  }
+  if (plan.length > 0) {
+    ctx.signals.info(
+      { input: lane.input.key, file: lane.activePath, streams: plan.map((p) => ({ file: p.rec.file, from: p.start })) },
+      records.length === 0 ? 'following file' : 'resuming from checkpoint',
+    );
+  }
+}
+
+type Planned = { rec: StreamRecord; start: number; gz: boolean; active: boolean };
+
+/** Carries out the planner's actions: signals, records into the table; returns the streams to open, in order. */
+async function execute(ctx: TailContext, lane: Lane, actions: ResumeAction[], fhOf: Map<string, TailFile | undefined>): Promise<Planned[]> {
+  const plan: Planned[] = [];
   const make = (f: NewFile, file: string): StreamRecord => {
     const rec = newRecord(lane.input.key, lane.activePath, file, f.st, f.fp, f.offset, ctx.now());
     rec.size = f.size;
@@ -96,21 +120,5 @@ export async function resumeLane(ctx: TailContext, lane: Lane, startup: boolean)
       }
     }
   }
-  for (const p of plan) {
-    const s = liveFromRecord(p.rec, p.start, ctx.o.maxLineBytes);
-    if (p.gz) s.gzFile = p.rec.file;
-    else {
-      s.fh = fhOf.get(p.rec.file);
-      s.src = plainSource(s.fh!, p.start, ctx.scratch);
-    }
-    ctx.hooks.onStreamOpen(p.rec, p.start, p.rec.offset === p.start ? p.rec.sealed : []);
-    lane.queue.push(s);
-    if (p.active) lane.active = s;
-  }
-  if (plan.length > 0) {
-    ctx.signals.info(
-      { input: lane.input.key, file: lane.activePath, streams: plan.map((p) => ({ file: p.rec.file, from: p.start })) },
-      records.length === 0 ? 'following file' : 'resuming from checkpoint',
-    );
-  }
+  return plan;
 }
