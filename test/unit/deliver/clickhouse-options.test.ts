@@ -115,3 +115,9 @@ describe('clickhouse answers → sink error kinds', () => {
     expect(err(status, body)).toEqual({ kind, code });
   });
 });
+
+describe('clickhouse sink: SPEC §10 per-sink parameters', () => {
+  it('?policy=, ?redact=, ?schema= are left to the fan-out (accepted, not an error)', () => {
+    expect(parseClickHouseUri('clickhouse+http://h:8123/db.t?schema=ocsf&redact=secrets&policy=/p.yaml', {})).toMatchObject({ database: 'db', table: 't' });
+  });
+});

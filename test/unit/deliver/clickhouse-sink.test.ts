@@ -66,6 +66,7 @@ describe('clickhouse sink (protocol)', () => {
       expect(s.headers['x-clickhouse-key']).toBe('pw-secret-9');
       expect(s.params.get('async_insert')).toBe('0');
       expect(s.params.get('input_format_skip_unknown_fields')).toBe('1');
+      expect(s.params.get('wait_end_of_query')).toBe('1');
       expect(s.params.get('insert_deduplication_token')).toMatch(/^[0-9a-f]{64}$/);
       expect(s.body.trim().split('\n')).toHaveLength(3);
     }

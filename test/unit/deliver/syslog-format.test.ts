@@ -92,3 +92,9 @@ describe('syslog sink URI', () => {
     expect((err as TailshipError).code).toBe(ErrorCodes.SINK_SYSLOG_URI);
   });
 });
+
+describe('syslog sink: SPEC §10 per-sink parameters', () => {
+  it('?policy=, ?redact=, ?schema= are left to the fan-out (accepted, not an error)', () => {
+    expect(parseSyslogUri('syslog+tcp://h:514?schema=ecs&redact=all&policy=/p.yaml')).toMatchObject({ host: 'h', port: 514 });
+  });
+});

@@ -86,8 +86,10 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
       }
       throw networkError(where, err);
     }
-    if (status === 200) return text;
-    throw responseError(where, status, resHeaders, text);
+    // A 200 whose body is an exception: the server sent its headers before the error (progress headers in the
+    // user's profile); wait_end_of_query=1 prevents it, this catches it anyway.
+    if (status === 200 && !/^Code: \d+|DB::Exception/.test(text)) return text;
+    throw responseError(where, status === 200 ? 500 : status, resHeaders, text);
   }
 
   async function init(signal?: AbortSignal): Promise<ServerFeatures> {
@@ -129,7 +131,9 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
     } finally {
       rows.release();
     }
-    const params: Record<string, string> = { query: insertSql(cfg), input_format_skip_unknown_fields: '1' };
+    // wait_end_of_query: the answer's status is the insert's outcome. skip_unknown_fields: a table of the user's
+    // own may leave out columns it does not want.
+    const params: Record<string, string> = { query: insertSql(cfg), input_format_skip_unknown_fields: '1', wait_end_of_query: '1' };
     if (f.asyncInsert) params.async_insert = '0';
     if (token) params.insert_deduplication_token = token;
     const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };

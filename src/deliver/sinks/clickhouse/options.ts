@@ -27,6 +27,8 @@ export interface ClickHouseConfig {
 }
 
 const KNOWN = new Set(['create', 'gzip', 'timeout', 'ca', 'insecure']);
+/** SPEC §10's per-sink parameters of every sink URI: applied by the fan-out before the batch reaches this sink. */
+export const FANOUT_PARAMS = new Set(['policy', 'redact', 'schema']);
 
 function invalid(message: string, fix: string): TailshipError {
   return new TailshipError(ErrorCodes.SINK_CLICKHOUSE_URI, `clickhouse sink: ${message}; ${fix}`, fix);
@@ -59,7 +61,7 @@ export function parseClickHouseUri(uri: string, env: Record<string, string | und
 
   const q = url.searchParams;
   for (const key of q.keys()) {
-    if (!KNOWN.has(key)) throw invalid(`unknown parameter ?${key}=`, `the parameters are ${[...KNOWN].map((k) => `?${k}=`).join(', ')}`);
+    if (!KNOWN.has(key) && !FANOUT_PARAMS.has(key)) throw invalid(`unknown parameter ?${key}=`, `the parameters are ${[...KNOWN].map((k) => `?${k}=`).join(', ')}`);
   }
   const bool = (key: string): boolean => {
     const v = q.get(key);

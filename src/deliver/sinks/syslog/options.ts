@@ -42,6 +42,8 @@ export interface SyslogConfig {
 }
 
 const KNOWN = new Set(['facility', 'severity', 'bom', 'timeout', 'ca', 'cert', 'key', 'insecure']);
+/** SPEC §10's per-sink parameters of every sink URI: applied by the fan-out before the batch reaches this sink. */
+const FANOUT_PARAMS = new Set(['policy', 'redact', 'schema']);
 
 function invalid(message: string, fix: string): TailshipError {
   return new TailshipError(ErrorCodes.SINK_SYSLOG_URI, `syslog sink: ${message}; ${fix}`, fix);
@@ -71,7 +73,7 @@ export function parseSyslogUri(uri: string): SyslogConfig {
   if (url.pathname !== '/' && url.pathname !== '') throw invalid(`a path (${url.pathname}) means nothing to syslog`, 'remove it');
   const q = url.searchParams;
   for (const key of q.keys()) {
-    if (!KNOWN.has(key)) throw invalid(`unknown parameter ?${key}=`, `the parameters are ${[...KNOWN].map((k) => `?${k}=`).join(', ')}`);
+    if (!KNOWN.has(key) && !FANOUT_PARAMS.has(key)) throw invalid(`unknown parameter ?${key}=`, `the parameters are ${[...KNOWN].map((k) => `?${k}=`).join(', ')}`);
   }
   const code = (key: 'facility' | 'severity', names: Record<string, number>, max: number, dflt: number): number => {
     const v = q.get(key);
