@@ -22,6 +22,9 @@ export interface TlsFiles {
   ca: string;
   cert: string;
   key: string;
+  /** A client certificate (CN=tailship-client) signed by the same CA, for x509/name receivers. */
+  clientCert: string;
+  clientKey: string;
 }
 
 /** A CA and a server certificate for `localhost` / 127.0.0.1 signed by it, made with openssl in `dir`. */
@@ -32,7 +35,10 @@ export function makeCertificates(dir: string): TlsFiles {
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('key.pem'), '-out', f('srv.csr'), '-subj', '/CN=localhost']);
   fs.writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
   run(['x509', '-req', '-in', f('srv.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('cert.pem'), '-days', '2', '-extfile', f('ext.cnf')]);
-  return { ca: f('ca.pem'), cert: f('cert.pem'), key: f('key.pem') };
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('client-key.pem'), '-out', f('client.csr'), '-subj', '/CN=tailship-client']);
+  fs.writeFileSync(f('client-ext.cnf'), 'extendedKeyUsage=clientAuth\nsubjectAltName=DNS:tailship-client\n');
+  run(['x509', '-req', '-in', f('client.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('client-cert.pem'), '-days', '2', '-extfile', f('client-ext.cnf')]);
+  return { ca: f('ca.pem'), cert: f('cert.pem'), key: f('key.pem'), clientCert: f('client-cert.pem'), clientKey: f('client-key.pem') };
 }
 
 export interface RsyslogServer {
@@ -50,7 +56,7 @@ export interface RsyslogServer {
 
 const SEP = '\u001f'; // a field separator no message of ours contains
 
-export async function startRsyslog(opts: { tls?: boolean; maxMessageSize?: string; maxFrameSize?: number } = {}): Promise<RsyslogServer> {
+export async function startRsyslog(opts: { tls?: boolean; clientAuth?: boolean; maxMessageSize?: string; maxFrameSize?: number } = {}): Promise<RsyslogServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tailship-rsyslog-'));
   const port = await freePort();
   const tls = opts.tls ? makeCertificates(dir) : undefined;
@@ -66,7 +72,7 @@ export async function startRsyslog(opts: { tls?: boolean; maxMessageSize?: strin
     'global(parser.escapeControlCharactersOnReceive="off")',
     // MaxFrameSize: imtcp's own cap on an octet-counted frame (default 200000 bytes, whatever maxMessageSize says);
     // a larger frame makes it fall back to LF framing and garble the rest of the connection.
-    `module(load="imtcp" MaxFrameSize="${opts.maxFrameSize ?? 8_000_000}"${tls ? ' StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon"' : ''})`,
+    `module(load="imtcp" MaxFrameSize="${opts.maxFrameSize ?? 8_000_000}"${tls ? ` StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="${opts.clientAuth ? 'x509/name' : 'anon'}"` : ''}${opts.clientAuth ? ' PermittedPeer=["tailship-client"]' : ''})`,
     'template(name="raw" type="string" string="%rawmsg%\\n")',
     `template(name="parsed" type="string" string="%pri%${SEP}%hostname%${SEP}%app-name%${SEP}%procid%${SEP}%msgid%${SEP}%structured-data%${SEP}%timereported:::date-rfc3339%${SEP}%msg%\\n")`,
     `input(type="imtcp" port="${port}" address="127.0.0.1" ruleset="in")`,

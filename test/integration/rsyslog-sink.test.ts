@@ -124,6 +124,26 @@ describe.skipIf(!tlsOk)('syslog+tls:// to a real rsyslog (gtls)', () => {
     await shipAndCheck(s, `syslog+tls://localhost:${s.port}?ca=${encodeURIComponent(s.tls!.ca)}`);
   });
 
+  it('a receiver that checks client certificates (x509/name) takes the batch with ?cert=&key=', async () => {
+    const s = await startRsyslog({ tls: true, clientAuth: true });
+    servers.push(s);
+    const q = `ca=${encodeURIComponent(s.tls!.ca)}&cert=${encodeURIComponent(s.tls!.clientCert)}&key=${encodeURIComponent(s.tls!.clientKey)}`;
+    const sink = sinkFor(`syslog+tls://localhost:${s.port}?${q}`);
+    const batch = makeBatch({ n: 20 });
+    await sink.send(batch);
+    const raw = await s.waitFor(20);
+    expect(raw.map((t) => parse5424(t).msg)).toEqual(batch.events.map((e) => e.raw));
+    await sink.close();
+
+    // Without a client certificate: refused after the TLS 1.3 handshake. The batch must not count as sent.
+    const bare = sinkFor(`syslog+tls://localhost:${s.port}?ca=${encodeURIComponent(s.tls!.ca)}`);
+    const err = (await bare.send(makeBatch({ n: 5, first: 100 })).catch((e: unknown) => e)) as SinkError;
+    expect(err).toBeInstanceOf(SinkError);
+    expect({ kind: err.kind, code: err.code }).toEqual({ kind: 'blocked', code: ErrorCodes.SINK_SYSLOG_TLS });
+    expect(err.message).toContain('?cert=');
+    await bare.close();
+  });
+
   it('without the CA the certificate is not trusted: blocked with the TLS code, nothing sent', async () => {
     const s = await rsyslog(true);
     const sink = sinkFor(`syslog+tls://localhost:${s.port}`);

@@ -16,6 +16,9 @@ const TLS_TRUST_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** How long a TLS 1.3 connection without a session ticket gets to be refused before it is used. */
+const TLS13_ACCEPT_GRACE_MS = 250;
+
 function isTlsFailure(code: string | undefined): boolean {
   return code !== undefined && (TLS_TRUST_CODES.has(code) || code.startsWith('ERR_SSL_') || code === 'ERR_TLS_HANDSHAKE_TIMEOUT');
 }
@@ -169,6 +172,7 @@ function connect(cfg: SyslogConfig, signal?: AbortSignal): Promise<Conn> {
     const ready = cfg.tls ? 'secureConnect' : 'connect';
     const conn: Conn = { socket };
     let settled = false;
+    let handshaken = false;
     const fail = (err: SinkError): void => {
       if (settled) return;
       settled = true;
@@ -189,7 +193,7 @@ function connect(cfg: SyslogConfig, signal?: AbortSignal): Promise<Conn> {
       reject(signal!.reason);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once(ready, () => {
+    const done = (): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -197,13 +201,30 @@ function connect(cfg: SyslogConfig, signal?: AbortSignal): Promise<Conn> {
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 30_000);
       resolve(conn);
+    };
+    socket.once(ready, () => {
+      // TLS 1.3: the client's handshake ends before the server has checked our certificate (or that it wants
+      // one); a refusal comes as an alert just after. Writing at once would hand the first batch to a connection
+      // about to be reset, and acknowledge it. Wait for the server's session ticket (sent once it accepted us) or,
+      // from a server that sends none, a short grace.
+      handshaken = true;
+      if (cfg.tls && (socket as tls.TLSSocket).getProtocol?.() === 'TLSv1.3') {
+        const grace = setTimeout(done, TLS13_ACCEPT_GRACE_MS);
+        socket.once('session', () => {
+          clearTimeout(grace);
+          done();
+        });
+        socket.once('close', () => clearTimeout(grace));
+        return;
+      }
+      done();
     });
     // Syslog receivers send nothing; read and drop whatever comes so that it never fills a buffer.
     socket.on('data', () => undefined);
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (!settled) {
         const code = err.code;
-        if (cfg.tls && isTlsFailure(code)) {
+        if (cfg.tls && (isTlsFailure(code) || handshaken)) {
           fail(new SinkError('blocked', `${where}: TLS failed (${code}); fix: give the receiver's CA with ?ca=FILE (and ?cert=/?key= if it asks for a client certificate), or fix its certificate`, { code: ErrorCodes.SINK_SYSLOG_TLS, cause: err }));
         } else {
           fail(new SinkError('retryable', `${where}: ${code ?? ''} ${err.message}`.trim(), { code: ErrorCodes.SINK_SYSLOG_CONNECT, cause: err }));
@@ -213,8 +234,14 @@ function connect(cfg: SyslogConfig, signal?: AbortSignal): Promise<Conn> {
       markDead(conn, err);
     });
     socket.on('close', () => {
-      if (!settled) fail(new SinkError('retryable', `${where}: the receiver closed the connection during the handshake`, { code: ErrorCodes.SINK_SYSLOG_CONNECT }));
-      else markDead(conn, Object.assign(new Error('the receiver closed the connection'), { code: 'ECONNCLOSED' }));
+      if (!settled && handshaken) {
+        // Closed right after a completed TLS handshake: the receiver refused our certificate, or wants one.
+        fail(new SinkError('blocked', `${where}: the receiver closed the TLS connection right after the handshake; fix: it likely requires a client certificate it trusts (?cert=FILE&key=FILE), or does not permit this one`, { code: ErrorCodes.SINK_SYSLOG_TLS }));
+      } else if (!settled) {
+        fail(new SinkError('retryable', `${where}: the receiver closed the connection during the handshake`, { code: ErrorCodes.SINK_SYSLOG_CONNECT }));
+      } else {
+        markDead(conn, Object.assign(new Error('the receiver closed the connection'), { code: 'ECONNCLOSED' }));
+      }
     });
     // A receiver that closes its side (FIN) takes nothing more from us.
     socket.on('end', () => markDead(conn, Object.assign(new Error('the receiver closed the connection'), { code: 'ECONNCLOSED' })));
