@@ -1,35 +1,13 @@
-import net from 'node:net';
-import tls from 'node:tls';
 import type { Batch } from '../../../batch/batch.js';
 import { ErrorCodes } from '../../../errors.js';
 import type { Logger } from '../../../observe/log.js';
 import { SinkError, type Sink } from '../../sink.js';
 import { batchChunks, type FormatOptions } from './format.js';
-import { parseSyslogUri, type SyslogConfig } from './options.js';
+import { parseSyslogUri } from './options.js';
+import { connect, kill, type Conn } from './connection.js';
 
 export interface SyslogSinkContext {
   logger: Logger;
-}
-
-const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** How long a TLS 1.3 connection without a session ticket gets to be refused before it is used. */
-const TLS13_ACCEPT_GRACE_MS = 250;
-
-function isTlsFailure(code: string | undefined): boolean {
-  return code !== undefined && (TLS_TRUST_CODES.has(code) || code.startsWith('ERR_SSL_') || code === 'ERR_TLS_HANDSHAKE_TIMEOUT');
-}
-
-/** One open connection and what happened to it. */
-interface Conn {
-  socket: net.Socket;
-  /** Set once the socket errored or closed: the next send opens a new connection. */
-  dead?: Error;
-  /** Called when the socket dies while a send waits on it. */
-  onDead?: (err: Error) => void;
 }
 
 /**
@@ -141,11 +119,6 @@ export function createSyslogSink(uri: string, ctx: SyslogSinkContext): Sink {
   };
 }
 
-function kill(c: Conn, err: Error): void {
-  if (!c.dead) c.dead = err;
-  c.socket.destroy();
-}
-
 function writeError(where: string, err: unknown): SinkError {
   if (err instanceof SinkError) return err;
   const e = err as NodeJS.ErrnoException;
@@ -153,104 +126,4 @@ function writeError(where: string, err: unknown): SinkError {
     code: ErrorCodes.SINK_SYSLOG_WRITE,
     cause: err,
   });
-}
-
-/** Opens the connection (TLS handshake included) within the timeout; the error says what to fix. */
-function connect(cfg: SyslogConfig, signal?: AbortSignal): Promise<Conn> {
-  return new Promise<Conn>((resolve, reject) => {
-    const where = `${cfg.display}: connect`;
-    const socket: net.Socket = cfg.tls
-      ? tls.connect({
-          host: cfg.host,
-          port: cfg.port,
-          ...(cfg.servername ? { servername: cfg.servername } : {}),
-          rejectUnauthorized: !cfg.insecure,
-          ...(cfg.ca ? { ca: cfg.ca } : {}),
-          ...(cfg.cert ? { cert: cfg.cert, key: cfg.key } : {}),
-        })
-      : net.connect({ host: cfg.host, port: cfg.port });
-    const ready = cfg.tls ? 'secureConnect' : 'connect';
-    const conn: Conn = { socket };
-    let settled = false;
-    let handshaken = false;
-    const fail = (err: SinkError): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      reject(err);
-    };
-    const timer = setTimeout(
-      () => fail(new SinkError('retryable', `${where}: no connection within ${cfg.timeoutMs} ms (?timeout=)`, { code: ErrorCodes.SINK_SYSLOG_CONNECT })),
-      cfg.timeoutMs,
-    );
-    const onAbort = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const done = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.setNoDelay(true);
-      socket.setKeepAlive(true, 30_000);
-      resolve(conn);
-    };
-    socket.once(ready, () => {
-      // TLS 1.3: the client's handshake ends before the server has checked our certificate (or that it wants
-      // one); a refusal comes as an alert just after. Writing at once would hand the first batch to a connection
-      // about to be reset, and acknowledge it. Wait for the server's session ticket (sent once it accepted us) or,
-      // from a server that sends none, a short grace.
-      handshaken = true;
-      if (cfg.tls && (socket as tls.TLSSocket).getProtocol?.() === 'TLSv1.3') {
-        const grace = setTimeout(done, TLS13_ACCEPT_GRACE_MS);
-        socket.once('session', () => {
-          clearTimeout(grace);
-          done();
-        });
-        socket.once('close', () => clearTimeout(grace));
-        return;
-      }
-      done();
-    });
-    // Syslog receivers send nothing; read and drop whatever comes so that it never fills a buffer.
-    socket.on('data', () => undefined);
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (!settled) {
-        const code = err.code;
-        if (cfg.tls && (isTlsFailure(code) || handshaken)) {
-          fail(new SinkError('blocked', `${where}: TLS failed (${code}); fix: give the receiver's CA with ?ca=FILE (and ?cert=/?key= if it asks for a client certificate), or fix its certificate`, { code: ErrorCodes.SINK_SYSLOG_TLS, cause: err }));
-        } else {
-          fail(new SinkError('retryable', `${where}: ${code ?? ''} ${err.message}`.trim(), { code: ErrorCodes.SINK_SYSLOG_CONNECT, cause: err }));
-        }
-        return;
-      }
-      markDead(conn, err);
-    });
-    socket.on('close', () => {
-      if (!settled && handshaken) {
-        // Closed right after a completed TLS handshake: the receiver refused our certificate, or wants one.
-        fail(new SinkError('blocked', `${where}: the receiver closed the TLS connection right after the handshake; fix: it likely requires a client certificate it trusts (?cert=FILE&key=FILE), or does not permit this one`, { code: ErrorCodes.SINK_SYSLOG_TLS }));
-      } else if (!settled) {
-        fail(new SinkError('retryable', `${where}: the receiver closed the connection during the handshake`, { code: ErrorCodes.SINK_SYSLOG_CONNECT }));
-      } else {
-        markDead(conn, Object.assign(new Error('the receiver closed the connection'), { code: 'ECONNCLOSED' }));
-      }
-    });
-    // A receiver that closes its side (FIN) takes nothing more from us.
-    socket.on('end', () => markDead(conn, Object.assign(new Error('the receiver closed the connection'), { code: 'ECONNCLOSED' })));
-  });
-}
-
-function markDead(c: Conn, err: Error): void {
-  if (c.dead) return;
-  c.dead = err;
-  c.socket.destroy();
-  c.onDead?.(err);
 }
