@@ -78,7 +78,7 @@ const COMMANDS: readonly CommandName[] = ['run', 'config', 'status', 'help', 've
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SINK_SCHEMES = ['file:', 'stdout:', 'http://', 'https://', 'sls://', 'sls+http://'];
 // several sinks (SPEC §10): the stores of issue 14, and how a comma-separated TAILSHIP_SINK is split
-const MORE_SINK_SCHEMES = ['elasticsearch+http://', 'elasticsearch+https://', 'opensearch+http://', 'opensearch+https://', 'loki+http://', 'loki+https://', 'otlp+http://', 'otlp+https://', 'clickhouse+http://', 'clickhouse+https://', 'syslog+tcp://', 'syslog+tls://'];
+const MORE_SINK_SCHEMES = ['elasticsearch+http://', 'elasticsearch+https://', 'opensearch+http://', 'opensearch+https://', 'loki+http://', 'loki+https://', 'otlp+http://', 'otlp+https://'];
 SINK_SCHEMES.push(...MORE_SINK_SCHEMES);
 /** A comma starts a new sink only where a sink URI begins: `?redact=secrets,tokens` stays in its URI. */
 export function splitSinkList(text: string): string[] {
@@ -94,6 +94,9 @@ function defaultText(d: FlagDef): string {
   if (v === '') return "'' (none)";
   return String(v);
 }
+
+// ClickHouse and syslog stores (issue 14, SPEC §10): a separate line, so merges with other sink schemes stay easy.
+SINK_SCHEMES.push('clickhouse+http://', 'clickhouse+https://', 'syslog+tcp://', 'syslog+tls://');
 
 function buildHelp(): string {
   const rows = FLAGS.map((d) => {

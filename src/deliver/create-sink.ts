@@ -9,6 +9,8 @@ import { createHttpSink } from './sinks/http-sink.js';
 import { createSlsSink } from './sinks/sls/sls-sink.js';
 import { createStdoutSink } from './sinks/stdout-sink.js';
 import { createMoreSink } from './sinks/more-sinks.js';
+import { createClickHouseSink } from './sinks/clickhouse/clickhouse-sink.js';
+import { createSyslogSink } from './sinks/syslog/syslog-sink.js';
 
 export interface CreateSinkContext {
   logger: Logger;
@@ -21,7 +23,7 @@ export interface CreateSinkContext {
   deadLetter?: DeadLetterSpool;
 }
 
-export const SINK_FORMS = 'file:DIR, stdout:, http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, sls://ENDPOINT or sls+http://ENDPOINT, elasticsearch+http(s)://HOST:PORT/INDEX, opensearch+http(s)://…, loki+http(s)://HOST:PORT, otlp+http(s)://HOST:PORT';
+export const SINK_FORMS = 'file:DIR, stdout:, http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, sls://ENDPOINT or sls+http://ENDPOINT, elasticsearch+http(s)://HOST:PORT/INDEX, opensearch+http(s)://…, loki+http(s)://HOST:PORT, otlp+http(s)://HOST:PORT, clickhouse+http(s)://HOST:PORT/DATABASE.TABLE, syslog+tcp://HOST:PORT, syslog+tls://HOST:PORT';
 
 /**
  * `--sink URI` (SPEC §3) → a Sink. Throws an Error that names the accepted forms when the URI is not one of them,
@@ -58,6 +60,9 @@ export function createSink(uri: string, ctx: CreateSinkContext): Sink {
     }
     return createSlsSink(url, ctx);
   }
+  // ClickHouse and syslog stores (SPEC §10)
+  if (/^clickhouse\+https?:\/\//i.test(text)) return createClickHouseSink(text, ctx);
+  if (/^syslog\+(tcp|tls):\/\//i.test(text)) return createSyslogSink(text, ctx);
   throw new Error(`invalid sink "${mask(text)}": accepted forms are ${SINK_FORMS}`);
 }
 

@@ -48,7 +48,7 @@ export function eventIdOf(event: ShipEvent, tags: Readonly<Record<string, string
     const m = /"auditID"\s*:\s*"([^"\\]*)"/.exec(event.raw);
     if (m) {
       const stage = /"stage"\s*:\s*"([^"\\]*)"/.exec(event.raw)?.[1];
-      return auditEventId(tags.__cluster_id__, m[1]!, stage);
+      return auditEventId(tags.__cluster_id__ ?? '', m[1]!, stage ?? '');
     }
   }
   return createHash('sha256').update(`line/${event.raw}`).digest('hex');
