@@ -5,6 +5,20 @@
 export const ErrorCodes = {
   /** A configuration value (flag, env var, file) is invalid. */
   CONFIG_INVALID: 'TAILSHIP_E_CONFIG_INVALID',
+  // ---- audit policy (src/audit/policy, `--audit-policy`, `tailship policy simulate`) ----
+  /** The policy file cannot be read. */
+  POLICY_UNREADABLE: 'TAILSHIP_E_POLICY_UNREADABLE',
+  /** The policy file is not valid YAML/JSON, or holds more than one document. */
+  POLICY_SYNTAX: 'TAILSHIP_E_POLICY_SYNTAX',
+  /** The document is not an `audit.k8s.io` v1/v1beta1 `Policy`. */
+  POLICY_NOT_A_POLICY: 'TAILSHIP_E_POLICY_NOT_A_POLICY',
+  /** A field has the wrong type or value (the message names it, e.g. `rules[3].level`). */
+  POLICY_INVALID: 'TAILSHIP_E_POLICY_INVALID',
+  /** The policy has no rules (the API server refuses it). */
+  POLICY_NO_RULES: 'TAILSHIP_E_POLICY_NO_RULES',
+  /** `policy simulate`: a log file cannot be read. */
+  POLICY_LOG_UNREADABLE: 'TAILSHIP_E_POLICY_LOG_UNREADABLE',
+  // ---- end audit policy ----
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,0 +1,339 @@
+// A targeted scan of one audit event's JSON text: the fields a policy rule needs (user.username, user.groups, verb,
+// objectRef.{namespace,resource,subresource,apiGroup,name}, requestURI), plus stage, level and auditID, and where
+// each top-level member is, so that bodies can be cut out by splicing instead of parse + stringify.
+//
+// The text was already validated as one JSON object (src/parse/parse-line.ts), so the scan only skips values; it
+// gives up (returns false) where decoding would be needed to know a key (a key with a backslash escape at the
+// levels it reads), and the caller then uses JSON.parse. Duplicate keys: the last one wins, as in JSON.parse.
+
+import type { RequestAttributes } from './types.js';
+
+/** Kinds of top-level members the processor may rewrite. */
+export const M_OTHER = 0;
+export const M_LEVEL = 1;
+export const M_REQUEST_OBJECT = 2;
+export const M_RESPONSE_OBJECT = 3;
+
+export interface ScannedEvent {
+  attrs: RequestAttributes;
+  stage: string;
+  level: string;
+  auditID: string;
+  /** Flat triples per top-level member, in text order: key start (its quote), value start, value end. */
+  spans: number[];
+  /** Kind of each member (M_*), parallel to spans / 3. */
+  kinds: number[];
+  /** Members of kind M_REQUEST_OBJECT / M_RESPONSE_OBJECT present. */
+  bodies: number;
+}
+
+// One reused result: the processor is synchronous and keeps nothing of it past the call.
+const groups: string[] = [];
+const attrs: RequestAttributes = {
+  hasUser: false,
+  username: '',
+  groups,
+  verb: '',
+  resourceRequest: false,
+  namespace: '',
+  apiGroup: '',
+  resource: '',
+  subresource: '',
+  name: '',
+  path: '',
+};
+const result: ScannedEvent = { attrs, stage: '', level: '', auditID: '', spans: [], kinds: [], bodies: 0 };
+
+/** Index of the next backslash at or after the scan position (-1: none left), so escapes are found in linear time. */
+let nextBackslash = -1;
+/** Set by stringEnd: the string held an escape. */
+let hadEscape = false;
+
+function skipWs(s: string, i: number): number {
+  for (;;) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+    else return i;
+  }
+}
+
+/** `i` at an opening quote; returns the index past the closing quote (-1 if none). */
+function stringEnd(s: string, i: number): number {
+  hadEscape = false;
+  let from = i + 1;
+  if (nextBackslash !== -1 && nextBackslash < from) nextBackslash = s.indexOf('\\', from);
+  for (;;) {
+    const q = s.indexOf('"', from);
+    if (q === -1) return -1;
+    if (nextBackslash === -1 || nextBackslash > q) return q + 1;
+    // an escape before this quote: step over it (two characters; \uXXXX's hex digits are plain) and go on
+    hadEscape = true;
+    from = nextBackslash + 2;
+    nextBackslash = s.indexOf('\\', from);
+  }
+}
+
+/** The decoded string whose token is s[start, end) (quotes included). */
+function stringValue(s: string, start: number, end: number): string {
+  return hadEscape ? (JSON.parse(s.slice(start, end)) as string) : s.slice(start + 1, end - 1);
+}
+
+/** `i` at a value; returns the index past it. */
+function skipValue(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === 0x22) return stringEnd(s, i);
+  if (c === 0x7b || c === 0x5b) {
+    let depth = 0;
+    for (;;) {
+      const d = s.charCodeAt(i);
+      if (d === 0x22) {
+        i = stringEnd(s, i);
+        if (i < 0) return -1;
+        continue;
+      }
+      if (d === 0x7b || d === 0x5b) depth++;
+      else if (d === 0x7d || d === 0x5d) {
+        if (--depth === 0) return i + 1;
+      } else if (Number.isNaN(d)) return -1;
+      i++;
+    }
+  }
+  // number, true, false, null
+  for (;;) {
+    const d = s.charCodeAt(i);
+    if (d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09 || Number.isNaN(d)) return i;
+    i++;
+  }
+}
+
+/** Reads a string value at `i` into `out[0]` ('' when the value is not a string); returns the index past it. */
+let lastString = '';
+function readString(s: string, i: number): number {
+  if (s.charCodeAt(i) === 0x22) {
+    const end = stringEnd(s, i);
+    if (end < 0) return -1;
+    lastString = stringValue(s, i, end);
+    return end;
+  }
+  lastString = '';
+  return skipValue(s, i);
+}
+
+/** Calls `onKey(keyStart, keyEnd, valueStart)` for each member of the object at `i`; it returns the value's end. */
+function eachMember(s: string, i: number, onKey: (ks: number, ke: number, vs: number) => number): number {
+  i = skipWs(s, i + 1);
+  if (s.charCodeAt(i) === 0x7d) return i + 1;
+  for (;;) {
+    if (s.charCodeAt(i) !== 0x22) return -1;
+    const ks = i;
+    const ke = stringEnd(s, i);
+    if (ke < 0 || hadEscape) return -1;
+    i = skipWs(s, ke);
+    if (s.charCodeAt(i) !== 0x3a) return -1;
+    i = onKey(ks, ke, skipWs(s, i + 1));
+    if (i < 0) return -1;
+    i = skipWs(s, i);
+    const c = s.charCodeAt(i);
+    if (c === 0x2c) i = skipWs(s, i + 1);
+    else if (c === 0x7d) return i + 1;
+    else return -1;
+  }
+}
+
+/** The key s[ks, ke) (quotes included, no escapes) equals `name`. */
+function isKey(s: string, ks: number, ke: number, name: string): boolean {
+  return ke - ks === name.length + 2 && s.startsWith(name, ks + 1);
+}
+
+function scanUser(s: string, i: number): number {
+  attrs.hasUser = true;
+  attrs.username = '';
+  groups.length = 0;
+  return eachMember(s, i, (ks, ke, vs) => {
+    if (isKey(s, ks, ke, 'username')) {
+      const end = readString(s, vs);
+      attrs.username = lastString;
+      return end;
+    }
+    if (isKey(s, ks, ke, 'groups')) {
+      groups.length = 0;
+      if (s.charCodeAt(vs) !== 0x5b) return skipValue(s, vs);
+      let j = skipWs(s, vs + 1);
+      if (s.charCodeAt(j) === 0x5d) return j + 1;
+      for (;;) {
+        if (s.charCodeAt(j) === 0x22) {
+          j = readString(s, j);
+          if (j < 0) return -1;
+          groups.push(lastString);
+        } else {
+          j = skipValue(s, j);
+          if (j < 0) return -1;
+        }
+        j = skipWs(s, j);
+        const c = s.charCodeAt(j);
+        if (c === 0x2c) j = skipWs(s, j + 1);
+        else if (c === 0x5d) return j + 1;
+        else return -1;
+      }
+    }
+    return skipValue(s, vs);
+  });
+}
+
+function scanObjectRef(s: string, i: number): number {
+  attrs.resourceRequest = true;
+  attrs.namespace = attrs.apiGroup = attrs.resource = attrs.subresource = attrs.name = '';
+  return eachMember(s, i, (ks, ke, vs) => {
+    const len = ke - ks - 2;
+    let end: number;
+    switch (len) {
+      case 4:
+        if (!isKey(s, ks, ke, 'name')) break;
+        end = readString(s, vs);
+        attrs.name = lastString;
+        return end;
+      case 8:
+        if (isKey(s, ks, ke, 'resource')) {
+          end = readString(s, vs);
+          attrs.resource = lastString;
+          return end;
+        }
+        if (isKey(s, ks, ke, 'apiGroup')) {
+          end = readString(s, vs);
+          attrs.apiGroup = lastString;
+          return end;
+        }
+        break;
+      case 9:
+        if (!isKey(s, ks, ke, 'namespace')) break;
+        end = readString(s, vs);
+        attrs.namespace = lastString;
+        return end;
+      case 11:
+        if (!isKey(s, ks, ke, 'subresource')) break;
+        end = readString(s, vs);
+        attrs.subresource = lastString;
+        return end;
+    }
+    return skipValue(s, vs);
+  });
+}
+
+let requestURI = '';
+
+function topMember(s: string, ks: number, ke: number, vs: number): number {
+  const len = ke - ks - 2;
+  let kind = M_OTHER;
+  let end = -2;
+  const c = s.charCodeAt(vs);
+  switch (len) {
+    case 4:
+      if (isKey(s, ks, ke, 'verb')) {
+        end = readString(s, vs);
+        attrs.verb = lastString;
+      } else if (isKey(s, ks, ke, 'user')) {
+        if (c === 0x7b) end = scanUser(s, vs);
+        else {
+          attrs.hasUser = false;
+          attrs.username = '';
+          groups.length = 0;
+        }
+      }
+      break;
+    case 5:
+      if (isKey(s, ks, ke, 'level')) {
+        kind = M_LEVEL;
+        end = readString(s, vs);
+        result.level = lastString;
+      } else if (isKey(s, ks, ke, 'stage')) {
+        end = readString(s, vs);
+        result.stage = lastString;
+      }
+      break;
+    case 7:
+      if (isKey(s, ks, ke, 'auditID')) {
+        end = readString(s, vs);
+        result.auditID = lastString;
+      }
+      break;
+    case 9:
+      if (isKey(s, ks, ke, 'objectRef')) {
+        if (c === 0x7b) end = scanObjectRef(s, vs);
+        else {
+          attrs.resourceRequest = false;
+          attrs.namespace = attrs.apiGroup = attrs.resource = attrs.subresource = attrs.name = '';
+        }
+      }
+      break;
+    case 10:
+      if (isKey(s, ks, ke, 'requestURI')) {
+        end = readString(s, vs);
+        requestURI = lastString;
+      }
+      break;
+    case 13:
+      if (isKey(s, ks, ke, 'requestObject')) kind = M_REQUEST_OBJECT;
+      break;
+    case 14:
+      if (isKey(s, ks, ke, 'responseObject')) kind = M_RESPONSE_OBJECT;
+      break;
+  }
+  if (end === -2) end = skipValue(s, vs);
+  if (end < 0) return -1;
+  result.spans.push(ks, vs, end);
+  result.kinds.push(kind);
+  if (kind >= M_REQUEST_OBJECT) result.bodies++;
+  return end;
+}
+
+/** Scans `raw` (one JSON object); undefined when the caller must decode it with JSON.parse instead. */
+export function scanEvent(raw: string): ScannedEvent | undefined {
+  attrs.hasUser = false;
+  attrs.username = attrs.verb = attrs.namespace = attrs.apiGroup = attrs.resource = attrs.subresource = attrs.name = '';
+  attrs.resourceRequest = false;
+  groups.length = 0;
+  result.stage = result.level = result.auditID = '';
+  result.spans.length = 0;
+  result.kinds.length = 0;
+  result.bodies = 0;
+  requestURI = '';
+  nextBackslash = raw.indexOf('\\');
+  const i = skipWs(raw, 0);
+  if (raw.charCodeAt(i) !== 0x7b) return undefined;
+  if (eachMember(raw, i, (ks, ke, vs) => topMember(raw, ks, ke, vs)) < 0) return undefined;
+  attrs.path = pathOf(requestURI);
+  return result;
+}
+
+/** The path of a request URI: without its query string. */
+export function pathOf(uri: string): string {
+  const q = uri.indexOf('?');
+  return q < 0 ? uri : uri.slice(0, q);
+}
+
+/** The same fields from a parsed event (the JSON.parse path, for what the scan leaves). */
+export function attributesOf(ev: Record<string, unknown>): { attrs: RequestAttributes; stage: string; level: string; auditID: string } {
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const user = ev.user;
+  const ref = ev.objectRef;
+  const g = isObj(user) && Array.isArray(user.groups) ? (user.groups as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  return {
+    attrs: {
+      hasUser: isObj(user),
+      username: isObj(user) ? str(user.username) : '',
+      groups: g,
+      verb: str(ev.verb),
+      resourceRequest: isObj(ref),
+      namespace: isObj(ref) ? str(ref.namespace) : '',
+      apiGroup: isObj(ref) ? str(ref.apiGroup) : '',
+      resource: isObj(ref) ? str(ref.resource) : '',
+      subresource: isObj(ref) ? str(ref.subresource) : '',
+      name: isObj(ref) ? str(ref.name) : '',
+      path: pathOf(str(ev.requestURI)),
+    },
+    stage: str(ev.stage),
+    level: str(ev.level),
+    auditID: str(ev.auditID),
+  };
+}
