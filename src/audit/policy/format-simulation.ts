@@ -19,7 +19,7 @@ function saved(c: Counts): string {
   return c.bytesIn === 0 ? '-' : `${((100 * (c.bytesIn - c.bytesOut)) / c.bytesIn).toFixed(1)}%`;
 }
 
-/** A short text of what a rule matches, e.g. `users=system:kube-proxy verbs=watch resources=""/endpoints,services`. */
+/** A short text of what a rule matches, e.g. `users=system:kube-proxy verbs=watch resources=core:endpoints,services`. */
 export function describeRule(r: PolicyRule): string {
   const parts: string[] = [];
   const list = (k: string, xs: string[]) => {
@@ -32,7 +32,7 @@ export function describeRule(r: PolicyRule): string {
   if (r.resources.length > 0) {
     parts.push(
       `resources=${r.resources
-        .map((g) => `${g.group === '' ? 'core' : g.group}${g.resources.length ? `/${g.resources.join(',')}` : ''}${g.resourceNames.length ? `[${g.resourceNames.join(',')}]` : ''}`)
+        .map((g) => `${g.group === '' ? 'core' : g.group}${g.resources.length ? `:${g.resources.join(',')}` : ''}${g.resourceNames.length ? `[${g.resourceNames.join(',')}]` : ''}`)
         .join(' ')}`,
     );
   }

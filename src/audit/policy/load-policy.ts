@@ -89,7 +89,7 @@ export function parsePolicy(text: string, file: string): LoadedPolicy {
       typeof apiVersion === 'string' && apiVersion.startsWith('audit.k8s.io/') ? 'write apiVersion: audit.k8s.io/v1 and kind: Policy' : 'give a file that holds one audit.k8s.io Policy (a ConfigMap or a bare list of rules is not one)',
     );
   }
-  if (apiVersion !== 'audit.k8s.io/v1') warnings.push({ field: 'apiVersion', line: at(['apiVersion']), message: `"${apiVersion}" is deprecated (the API server removed it in 1.24); use "audit.k8s.io/v1"` });
+  if (apiVersion !== 'audit.k8s.io/v1') warnings.push({ field: 'apiVersion', line: at(['apiVersion']), message: `"${apiVersion}" is deprecated; use "audit.k8s.io/v1" (recent API servers accept only v1)` });
   unknownFields(value, POLICY_FIELDS, '', [], at, warnings);
 
   const omitStages = stages(value.omitStages, 'omitStages', ['omitStages'], at, errors);
