@@ -62,7 +62,7 @@ export function parsePolicy(text: string, file: string): LoadedPolicy {
   const docs = parseAllDocuments(text, { version: '1.1', lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const lineOf = (n: Node | null | undefined): number => (n?.range ? lines.linePos(n.range[0]).line : 0);
   const list = Array.isArray(docs) ? docs : [];
-  const syntax = list.flatMap((d) => d.errors).map((e) => ({ field: '', line: e.linePos?.[0]?.line ?? 0, message: `not valid YAML or JSON: ${e.message.split('\n')[0]}` }));
+  const syntax = list.flatMap((d) => d.errors).map((e) => ({ field: '', line: lines.linePos(e.pos[0]).line, message: `not valid YAML or JSON: ${e.message.split('\n')[0]}` }));
   if (syntax.length > 0) throw new PolicyError(ErrorCodes.POLICY_SYNTAX, file, syntax, 'fix the YAML/JSON syntax at that line');
   const nonEmpty = list.filter((d) => d.contents !== null);
   if (nonEmpty.length > 1) {
