@@ -10,22 +10,11 @@ import { compilePolicy } from '../../../../src/audit/policy/evaluate.js';
 import { loadPolicyFile, PolicyError } from '../../../../src/audit/policy/load-policy.js';
 import { simulate } from '../../../../src/audit/policy/simulate.js';
 import { ErrorCodes } from '../../../../src/errors.js';
+import { FIXTURES, REAL_LOGS } from './real-logs.js';
 import { readRefPolicy, refEvaluate } from './reference-policy.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../fixtures/', import.meta.url));
 const POLICIES = path.join(FIXTURES, 'policies');
 const REPO_POLICIES = fileURLToPath(new URL('../../../../policies/', import.meta.url));
-
-/** The real one-event-per-line logs: Falco's traces, apisnoop's, and the p.auster events made compact. */
-export const REAL_LOGS = [
-  ...fs
-    .readdirSync(path.join(FIXTURES, 'audit', 'falco-k8s_audit'))
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => path.join(FIXTURES, 'audit', 'falco-k8s_audit', f)),
-  path.join(FIXTURES, 'audit', 'apisnoop-example-user-agent.log'),
-  path.join(POLICIES, 'logs', 'cks-prep-p.auster.ndjson'),
-];
 
 /** Not a Policy: OpenShift's bare rule lists (fragments) and a ConfigMap that embeds policies. */
 const REJECTED: Record<string, string> = {

@@ -7,7 +7,7 @@ import { compilePolicy } from '../../../../src/audit/policy/evaluate.js';
 import { parsePolicy } from '../../../../src/audit/policy/load-policy.js';
 import { attributesOf, scanEvent } from '../../../../src/audit/policy/scan-event.js';
 import { createRng } from '../../../helpers/audit-gen.js';
-import { REAL_LOGS } from './real-policies.test.js';
+import { REAL_LOGS } from './real-logs.js';
 import { refEvaluate, type RefPolicy } from './reference-policy.js';
 
 function viaParse(raw: string) {
