@@ -5,7 +5,7 @@
 // An event that keeps everything is returned as the same text: nothing is built for it.
 
 import { dropReason, type Evaluator } from './evaluate.js';
-import { attributesOf, M_LEVEL, M_REQUEST_OBJECT, M_RESPONSE_OBJECT, scanEvent } from './scan-event.js';
+import { attributesOf, M_LEVEL, M_REQUEST_OBJECT, M_RESPONSE_OBJECT, scanEvent, scanRest } from './scan-event.js';
 import { levelRank, type Decision } from './types.js';
 
 export interface LineOutcome {
@@ -35,10 +35,13 @@ export function applyPolicy(raw: string, ev: Evaluator): LineOutcome {
   const target = levelRank(decision.level);
   const lowerLevel = levelRank(scanned.level) > target;
   const omf = decision.omitManagedFields && target >= REQUEST;
-  if (!lowerLevel && (scanned.bodies === 0 || (target === REQUEST_RESPONSE && !omf))) {
+  const mayHaveBodies = scanned.bodies > 0 || scanned.restAt >= 0;
+  if (!lowerLevel && (!mayHaveBodies || (target === REQUEST_RESPONSE && !omf))) {
     outcome.out = raw;
     return outcome;
   }
+  // Something may be cut: the spans of every member are needed (the scan may have stopped before the bodies).
+  if (scanned.restAt >= 0 && !scanRest(raw)) return applyParsed(raw, ev);
   const { spans, kinds } = scanned;
   const parts: string[] = [];
   let changed = false;

@@ -23,8 +23,10 @@ export interface ScannedEvent {
   spans: number[];
   /** Kind of each member (M_*), parallel to spans / 3. */
   kinds: number[];
-  /** Members of kind M_REQUEST_OBJECT / M_RESPONSE_OBJECT present. */
+  /** Members of kind M_REQUEST_OBJECT / M_RESPONSE_OBJECT present (in `spans`). */
   bodies: number;
+  /** ≥ 0: the scan stopped at this member (a body; nothing after it decides): call scanRest() for the spans. */
+  restAt: number;
 }
 
 // One reused result: the processor is synchronous and keeps nothing of it past the call.
@@ -42,12 +44,7 @@ const attrs: RequestAttributes = {
   name: '',
   path: '',
 };
-const result: ScannedEvent = { attrs, stage: '', level: '', auditID: '', spans: [], kinds: [], bodies: 0 };
-
-/** Index of the next backslash at or after the scan position (-1: none left), so escapes are found in linear time. */
-let nextBackslash = -1;
-/** Set by stringEnd: the string held an escape. */
-let hadEscape = false;
+const result: ScannedEvent = { attrs, stage: '', level: '', auditID: '', spans: [], kinds: [], bodies: 0, restAt: -1 };
 
 function skipWs(s: string, i: number): number {
   for (;;) {
@@ -57,25 +54,31 @@ function skipWs(s: string, i: number): number {
   }
 }
 
-/** `i` at an opening quote; returns the index past the closing quote (-1 if none). */
+/**
+ * `i` at an opening quote; returns the index past the closing quote (-1 if none): the first quote after an even
+ * number of backslashes. One native search per quote, whatever the escapes in between (`\n` costs nothing).
+ */
 function stringEnd(s: string, i: number): number {
-  hadEscape = false;
-  let from = i + 1;
-  if (nextBackslash !== -1 && nextBackslash < from) nextBackslash = s.indexOf('\\', from);
-  for (;;) {
-    const q = s.indexOf('"', from);
-    if (q === -1) return -1;
-    if (nextBackslash === -1 || nextBackslash > q) return q + 1;
-    // an escape before this quote: step over it (two characters; \uXXXX's hex digits are plain) and go on
-    hadEscape = true;
-    from = nextBackslash + 2;
-    nextBackslash = s.indexOf('\\', from);
+  let q = s.indexOf('"', i + 1);
+  while (q !== -1 && s.charCodeAt(q - 1) === 0x5c) {
+    let k = q - 2;
+    while (s.charCodeAt(k) === 0x5c) k--;
+    if (((q - 1 - k) & 1) === 0) break; // an even run of backslashes: they escape each other, not the quote
+    q = s.indexOf('"', q + 1);
   }
+  return q === -1 ? -1 : q + 1;
 }
 
 /** The decoded string whose token is s[start, end) (quotes included). */
 function stringValue(s: string, start: number, end: number): string {
-  return hadEscape ? (JSON.parse(s.slice(start, end)) as string) : s.slice(start + 1, end - 1);
+  const v = s.slice(start + 1, end - 1);
+  return v.indexOf('\\') === -1 ? v : (JSON.parse(s.slice(start, end)) as string);
+}
+
+/** The key s[ks, ke) holds a backslash (keys are short: a bounded look). */
+function keyHasEscape(s: string, ks: number, ke: number): boolean {
+  for (let k = ks + 1; k < ke - 1; k++) if (s.charCodeAt(k) === 0x5c) return true;
+  return false;
 }
 
 /** `i` at a value; returns the index past it. */
@@ -127,7 +130,7 @@ function eachMember(s: string, i: number, onKey: (ks: number, ke: number, vs: nu
     if (s.charCodeAt(i) !== 0x22) return -1;
     const ks = i;
     const ke = stringEnd(s, i);
-    if (ke < 0 || hadEscape) return -1;
+    if (ke < 0 || keyHasEscape(s, ks, ke)) return -1;
     i = skipWs(s, ke);
     if (s.charCodeAt(i) !== 0x3a) return -1;
     i = onKey(ks, ke, skipWs(s, i + 1));
@@ -286,7 +289,49 @@ function topMember(s: string, ks: number, ke: number, vs: number): number {
   return end;
 }
 
-/** Scans `raw` (one JSON object); undefined when the caller must decode it with JSON.parse instead. */
+/** Raw key texts whose values decide; an escaped key that decodes to one of them holds `\u` (they are letters). */
+const DECISION_KEYS = ['"verb"', '"user"', '"objectRef"', '"requestURI"', '"stage"', '"level"', '"auditID"', '\\u'];
+
+/**
+ * Nothing at or after `from` can be a top-level key that decides: not one of those texts appears there at all.
+ * Native searches, much cheaper than walking a large body; a body that holds one of them is simply walked.
+ */
+function nothingDecidesAfter(s: string, from: number): boolean {
+  for (const k of DECISION_KEYS) if (s.indexOf(k, from) !== -1) return false;
+  return true;
+}
+
+/** Scans top-level members from `i` (at a key's quote). With `lazy`, stops at the first body when nothing after it can decide. */
+function scanMembers(s: string, i: number, lazy: boolean): ScannedEvent | undefined {
+  for (;;) {
+    if (s.charCodeAt(i) !== 0x22) return undefined;
+    const ks = i;
+    const ke = stringEnd(s, i);
+    if (ke < 0 || keyHasEscape(s, ks, ke)) return undefined;
+    i = skipWs(s, ke);
+    if (s.charCodeAt(i) !== 0x3a) return undefined;
+    const vs = skipWs(s, i + 1);
+    if (lazy && (isKey(s, ks, ke, 'requestObject') || isKey(s, ks, ke, 'responseObject')) && nothingDecidesAfter(s, vs)) {
+      result.restAt = ks;
+      break;
+    }
+    const end = topMember(s, ks, ke, vs);
+    if (end < 0) return undefined;
+    i = skipWs(s, end);
+    const c = s.charCodeAt(i);
+    if (c === 0x2c) i = skipWs(s, i + 1);
+    else if (c === 0x7d) break;
+    else return undefined;
+  }
+  attrs.path = pathOf(requestURI);
+  return result;
+}
+
+/**
+ * Scans `raw` (one JSON object); undefined when the caller must decode it with JSON.parse instead. The decision
+ * fields are always complete. The scan may stop before the bodies (`restAt` ≥ 0) when nothing after them can
+ * decide: then `spans` lacks the members from there on, and scanRest() adds them when bodies must be cut.
+ */
 export function scanEvent(raw: string): ScannedEvent | undefined {
   attrs.hasUser = false;
   attrs.username = attrs.verb = attrs.namespace = attrs.apiGroup = attrs.resource = attrs.subresource = attrs.name = '';
@@ -296,13 +341,24 @@ export function scanEvent(raw: string): ScannedEvent | undefined {
   result.spans.length = 0;
   result.kinds.length = 0;
   result.bodies = 0;
+  result.restAt = -1;
   requestURI = '';
-  nextBackslash = raw.indexOf('\\');
-  const i = skipWs(raw, 0);
+  let i = skipWs(raw, 0);
   if (raw.charCodeAt(i) !== 0x7b) return undefined;
-  if (eachMember(raw, i, (ks, ke, vs) => topMember(raw, ks, ke, vs)) < 0) return undefined;
-  attrs.path = pathOf(requestURI);
-  return result;
+  i = skipWs(raw, i + 1);
+  if (raw.charCodeAt(i) === 0x7d) {
+    attrs.path = '';
+    return result;
+  }
+  return scanMembers(raw, i, true);
+}
+
+/** Completes a scan that stopped before the bodies (restAt ≥ 0): every member's span, as a full scan gives. */
+export function scanRest(raw: string): ScannedEvent | undefined {
+  const at = result.restAt;
+  if (at < 0) return result;
+  result.restAt = -1;
+  return scanMembers(raw, at, false);
 }
 
 /** The path of a request URI: without its query string. */

@@ -67,6 +67,13 @@ describe('scanEvent reads what JSON.parse reads', () => {
     const ev = compilePolicy(parsePolicy('apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  verbs: [create]\n- level: Metadata\n', 'p').policy);
     expect(applyPolicy(raw, ev).decision.rule).toBe(0);
     expect(scanEvent('{"a":1,"user":{"user\\u006eame":"x"}}')).toBeUndefined();
+    // after a body too: the scan that stops at the first body must not miss it
+    const late = '{"level":"Request","requestObject":{"a":1},"\\u0076erb":"create","user":{"username":"tim"}}';
+    expect(scanEvent(late)).toBeUndefined();
+    expect(applyPolicy(late, ev).decision.rule).toBe(0);
+    expect(viaScan('{"requestObject":{"a":"\\"verb\\""},"verb":"get","responseObject":{"level":1},"stage":"Panic"}')).toEqual(
+      viaParse('{"requestObject":{"a":"\\"verb\\""},"verb":"get","responseObject":{"level":1},"stage":"Panic"}'),
+    );
     // an escaped key inside a body is fine
     expect(viaScan('{"requestObject":{"\\u0076erb":"x"},"verb":"get"}')).toEqual(viaParse('{"requestObject":{"\\u0076erb":"x"},"verb":"get"}'));
   });
