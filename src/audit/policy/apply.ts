@@ -5,7 +5,7 @@
 // An event that keeps everything is returned as the same text: nothing is built for it.
 
 import { dropReason, type Evaluator } from './evaluate.js';
-import { attributesOf, M_LEVEL, M_REQUEST_OBJECT, M_RESPONSE_OBJECT, scanEvent, scanRest } from './scan-event.js';
+import { attributesOf, M_HEAD, M_LEVEL, M_REQUEST_OBJECT, M_RESPONSE_OBJECT, scanEvent, scanRest } from './scan-event.js';
 import { levelRank, type Decision } from './types.js';
 
 export interface LineOutcome {
@@ -52,6 +52,13 @@ export function applyPolicy(raw: string, ev: Evaluator): LineOutcome {
     const kind = kinds[m]!;
     if ((kind === M_REQUEST_OBJECT && target < REQUEST) || (kind === M_RESPONSE_OBJECT && target < REQUEST_RESPONSE)) {
       changed = true;
+      continue;
+    }
+    if (kind === M_HEAD) {
+      if (lowerLevel) {
+        parts.push(`${raw.slice(ks, scanned.levelAt)}${decision.level}${raw.slice(scanned.levelEnd, ve)}`);
+        changed = true;
+      } else parts.push(raw.slice(ks, ve));
       continue;
     }
     if (kind === M_LEVEL && lowerLevel) {

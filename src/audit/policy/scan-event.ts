@@ -13,6 +13,8 @@ export const M_OTHER = 0;
 export const M_LEVEL = 1;
 export const M_REQUEST_OBJECT = 2;
 export const M_RESPONSE_OBJECT = 3;
+/** The members matched by the canonical head (kind … objectRef) as one span; `level` inside it at levelAt. */
+export const M_HEAD = 4;
 
 export interface ScannedEvent {
   attrs: RequestAttributes;
@@ -27,6 +29,9 @@ export interface ScannedEvent {
   bodies: number;
   /** ≥ 0: the scan stopped at this member (a body; nothing after it decides): call scanRest() for the spans. */
   restAt: number;
+  /** With an M_HEAD span: where the `level` value's characters start (its quote + 1) and end. */
+  levelAt: number;
+  levelEnd: number;
 }
 
 // One reused result: the processor is synchronous and keeps nothing of it past the call.
@@ -44,7 +49,7 @@ const attrs: RequestAttributes = {
   name: '',
   path: '',
 };
-const result: ScannedEvent = { attrs, stage: '', level: '', auditID: '', spans: [], kinds: [], bodies: 0, restAt: -1 };
+const result: ScannedEvent = { attrs, stage: '', level: '', auditID: '', spans: [], kinds: [], bodies: 0, restAt: -1, levelAt: -1, levelEnd: -1 };
 
 function skipWs(s: string, i: number): number {
   for (;;) {
@@ -289,16 +294,16 @@ function topMember(s: string, ks: number, ke: number, vs: number): number {
   return end;
 }
 
-/** Raw key texts whose values decide; an escaped key that decodes to one of them holds `\u` (they are letters). */
-const DECISION_KEYS = ['"verb"', '"user"', '"objectRef"', '"requestURI"', '"stage"', '"level"', '"auditID"', '\\u'];
-
 /**
- * Nothing at or after `from` can be a top-level key that decides: not one of those texts appears there at all.
- * Native searches, much cheaper than walking a large body; a body that holds one of them is simply walked.
+ * Raw key texts whose values decide; an escaped key that decodes to one of them holds `\u` (they are letters).
+ * One regular-expression pass: native, much cheaper than walking a large body.
  */
+const DECIDING = /"(?:verb|user|objectRef|requestURI|stage|level|auditID)"|\\u/g;
+
+/** Nothing at or after `from` can be a top-level key that decides: none of those texts appears there at all. */
 function nothingDecidesAfter(s: string, from: number): boolean {
-  for (const k of DECISION_KEYS) if (s.indexOf(k, from) !== -1) return false;
-  return true;
+  DECIDING.lastIndex = from;
+  return !DECIDING.test(s);
 }
 
 /** Scans top-level members from `i` (at a key's quote). With `lazy`, stops at the first body when nothing after it can decide. */
@@ -327,12 +332,17 @@ function scanMembers(s: string, i: number, lazy: boolean): ScannedEvent | undefi
   return result;
 }
 
-/**
- * Scans `raw` (one JSON object); undefined when the caller must decode it with JSON.parse instead. The decision
- * fields are always complete. The scan may stop before the bodies (`restAt` ≥ 0) when nothing after them can
- * decide: then `spans` lacks the members from there on, and scanRest() adds them when bodies must be cut.
- */
-export function scanEvent(raw: string): ScannedEvent | undefined {
+// The API server writes an Event's fields in its Go struct order. Its head (kind … objectRef) as one native match:
+// the decision fields are captured with their structure proven, and the general scan is used for anything else.
+const STR = '"(?:[^"\\\\]|\\\\.)*"';
+const OBJ1 = `\\{(?:[^{}"]|${STR}|\\{(?:[^{}"]|${STR})*\\})*\\}`; // an object with objects one level down (user.extra)
+const HEAD = new RegExp(
+  '^\\{"kind":"Event","apiVersion":"audit\\.k8s\\.io/v1(?:beta1)?","level":"([A-Za-z]*)","auditID":"([^"\\\\]*)","stage":"([A-Za-z]*)",' +
+    `"requestURI":(${STR}),"verb":"([^"\\\\]*)","user":(${OBJ1})(?:,"impersonatedUser":${OBJ1})?(?:,"sourceIPs":\\[(?:[^\\]"]|${STR})*\\])?` +
+    `(?:,"userAgent":${STR})?(?:,"objectRef":(\\{(?:[^{}"]|${STR})*\\}))?`,
+);
+
+function resetResult(): void {
   attrs.hasUser = false;
   attrs.username = attrs.verb = attrs.namespace = attrs.apiGroup = attrs.resource = attrs.subresource = attrs.name = '';
   attrs.resourceRequest = false;
@@ -342,7 +352,44 @@ export function scanEvent(raw: string): ScannedEvent | undefined {
   result.kinds.length = 0;
   result.bodies = 0;
   result.restAt = -1;
+  result.levelAt = result.levelEnd = -1;
   requestURI = '';
+}
+
+/** The canonical head, when it matches and nothing after it can decide; else undefined (use the general scan). */
+function scanHead(raw: string): ScannedEvent | undefined {
+  const m = HEAD.exec(raw);
+  if (m === null) return undefined;
+  const h = m[0].length;
+  if (!nothingDecidesAfter(raw, h)) return undefined;
+  const uri = m[4]!;
+  requestURI = uri.indexOf('\\') === -1 ? uri.slice(1, -1) : (JSON.parse(uri) as string);
+  if (scanUser(m[6]!, 0) < 0) return undefined;
+  if (m[7] !== undefined && scanObjectRef(m[7], 0) < 0) return undefined;
+  result.level = m[1]!;
+  result.auditID = m[2]!;
+  result.stage = m[3]!;
+  attrs.verb = m[5]!;
+  result.levelAt = raw.indexOf('"level":"') + 9; // in the fixed prefix: the top-level one
+  result.levelEnd = result.levelAt + result.level.length;
+  result.spans.push(1, 1, h);
+  result.kinds.push(M_HEAD);
+  const next = skipWs(raw, h);
+  if (raw.charCodeAt(next) === 0x2c) result.restAt = skipWs(raw, next + 1);
+  attrs.path = pathOf(requestURI);
+  return result;
+}
+
+/**
+ * Scans `raw` (one JSON object); undefined when the caller must decode it with JSON.parse instead. The decision
+ * fields are always complete. The scan may stop before the bodies (`restAt` ≥ 0) when nothing after them can
+ * decide: then `spans` lacks the members from there on, and scanRest() adds them when bodies must be cut.
+ */
+export function scanEvent(raw: string): ScannedEvent | undefined {
+  resetResult();
+  const fast = scanHead(raw);
+  if (fast) return fast;
+  resetResult();
   let i = skipWs(raw, 0);
   if (raw.charCodeAt(i) !== 0x7b) return undefined;
   i = skipWs(raw, i + 1);
