@@ -66,6 +66,7 @@ describe('parseCommandLine', () => {
       TAILSHIP_LOG_LEVEL: 'debug',
       TAILSHIP_MAX_INFLIGHT_BYTES: '4M',
       TAILSHIP_EXIT_WHEN_IDLE: 'true',
+      TAILSHIP_AUDIT_POLICY: '/etc/tailship/policy.yaml',
     };
     const fromEnv = parseCommandLine([], env).options;
     expect(fromEnv).toEqual({
@@ -85,6 +86,7 @@ describe('parseCommandLine', () => {
       logLevel: 'debug',
       maxInflightBytes: 4194304,
       exitWhenIdle: true,
+      auditPolicy: '/etc/tailship/policy.yaml',
     });
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
 
@@ -108,6 +110,7 @@ describe('parseCommandLine', () => {
         '--log-level', 'warn',
         '--max-inflight-bytes', '1G',
         '--exit-when-idle=false',
+        '--audit-policy', 'p.yaml',
       ],
       env,
     ).options;
@@ -128,6 +131,7 @@ describe('parseCommandLine', () => {
       logLevel: 'warn',
       maxInflightBytes: 1073741824,
       exitWhenIdle: false,
+      auditPolicy: 'p.yaml',
     });
   });
 
