@@ -31,6 +31,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       process.stdout.write(cmd.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
       return 0;
     }
+    case 'policy': {
+      const { runPolicyCommand } = await import('./commands/policy.js');
+      return runPolicyCommand(cmd.args ?? []);
+    }
     case 'config':
     case 'run':
       break;

@@ -31,6 +31,20 @@ export const ErrorCodes = {
   /** Network error or timeout talking to one of these stores. */
   SINK_NETWORK: 'TAILSHIP_E_SINK_NETWORK',
   // ---- end of issue 14 (sinks) ----
+  // ---- audit policy (src/audit/policy, `--audit-policy`, `tailship policy simulate`) ----
+  /** The policy file cannot be read. */
+  POLICY_UNREADABLE: 'TAILSHIP_E_POLICY_UNREADABLE',
+  /** The policy file is not valid YAML/JSON, or holds more than one document. */
+  POLICY_SYNTAX: 'TAILSHIP_E_POLICY_SYNTAX',
+  /** The document is not an `audit.k8s.io` v1/v1beta1 `Policy`. */
+  POLICY_NOT_A_POLICY: 'TAILSHIP_E_POLICY_NOT_A_POLICY',
+  /** A field has the wrong type or value (the message names it, e.g. `rules[3].level`). */
+  POLICY_INVALID: 'TAILSHIP_E_POLICY_INVALID',
+  /** The policy has no rules (the API server refuses it). */
+  POLICY_NO_RULES: 'TAILSHIP_E_POLICY_NO_RULES',
+  /** `policy simulate`: a log file cannot be read. */
+  POLICY_LOG_UNREADABLE: 'TAILSHIP_E_POLICY_LOG_UNREADABLE',
+  // ---- end audit policy ----
 
   // ---- ClickHouse and syslog stores (issue 14, SPEC §10) -------------------------------------------------------
   /** A `clickhouse+http(s)://` sink URI is invalid. */

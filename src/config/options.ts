@@ -3,13 +3,15 @@
 import type { AgentOptions } from './types.js';
 import { closest } from './env-convention.js';
 
-export type CommandName = 'run' | 'config' | 'status' | 'help' | 'version';
+export type CommandName = 'run' | 'config' | 'status' | 'help' | 'version' | 'policy';
 
 export interface Command {
   command: CommandName;
   options: AgentOptions;
   /** `--json`: machine-readable output (for `status`). */
   json?: boolean;
+  /** `policy`: the arguments after the command word, parsed by src/commands/policy.ts. */
+  args?: string[];
 }
 
 /** A mistake on the command line or in a TAILSHIP_* variable. The CLI prints the message and exits 2. */
@@ -53,6 +55,7 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   logLevel: 'info',
   maxInflightBytes: 16_777_216, // 16 MiB (= --max-line-bytes): with the runtime flags, RSS ~120 MB with the store down
   exitWhenIdle: false,
+  auditPolicy: undefined,
 }) as AgentOptions;
 
 export const FLAGS: readonly FlagDef[] = [
@@ -71,10 +74,11 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--shutdown-grace', env: 'TAILSHIP_SHUTDOWN_GRACE', key: 'shutdownGrace', kind: 'ms', meta: 'MS', help: 'on SIGTERM/SIGINT, wait this long for in-flight batches' },
   { flag: '--log-level', env: 'TAILSHIP_LOG_LEVEL', key: 'logLevel', kind: 'level', meta: 'LEVEL', help: "the agent's own logs (JSON on stderr): fatal, error, warn, info, debug, trace, silent" },
   { flag: '--max-inflight-bytes', env: 'TAILSHIP_MAX_INFLIGHT_BYTES', key: 'maxInflightBytes', kind: 'bytes', meta: 'N', help: 'bytes read but not yet acknowledged; reading pauses above it' },
+  { flag: '--audit-policy', env: 'TAILSHIP_AUDIT_POLICY', key: 'auditPolicy', kind: 'path', meta: 'FILE', help: 'apply an audit.k8s.io Policy (YAML/JSON, v1 or v1beta1) to the events of JSON inputs, as kube-apiserver does' },
   { flag: '--exit-when-idle', env: 'TAILSHIP_EXIT_WHEN_IDLE', key: 'exitWhenIdle', kind: 'bool', meta: '', help: 'run: exit 0 once every input is read to its end and acknowledged (demos, tests)' },
 ];
 
-const COMMANDS: readonly CommandName[] = ['run', 'config', 'status', 'help', 'version'];
+const COMMANDS: readonly CommandName[] = ['run', 'config', 'status', 'help', 'version', 'policy'];
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SINK_SCHEMES = ['file:', 'stdout:', 'http://', 'https://', 'sls://', 'sls+http://'];
 // several sinks (SPEC §10): the stores of issue 14, and how a comma-separated TAILSHIP_SINK is split
@@ -113,6 +117,8 @@ function buildHelp(): string {
     '  run (default)                   discover the configuration, tail, ship; stops cleanly on SIGTERM/SIGINT',
     '  config                          print the resolved configuration as JSON (secrets masked); exit 2 if invalid',
     '  status [--json]                 print per-file progress from the state dir',
+    '  policy simulate --policy FILE [--per-event] [--json] LOG...',
+    '                                  what an audit policy would keep of audit logs (plain or .gz); ships nothing',
     '  --help, -h                      this text',
     '  --version, -v                   the version',
     '',
@@ -211,6 +217,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
   let wantHelp = false;
   let wantVersion = false;
   const given = new Map<FlagDef, Given[]>();
+  let rest: string[] | undefined;
   let firstError: UsageError | undefined;
   const fail = (e: UsageError) => {
     firstError ??= e;
@@ -218,6 +225,12 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (command === undefined && arg === 'policy') {
+      // `policy …` has its own arguments (src/commands/policy.ts); flags before it still apply.
+      command = 'policy';
+      rest = argv.slice(i + 1);
+      break;
+    }
     if (arg === '--help' || arg === '-h') {
       wantHelp = true;
       continue;
@@ -336,5 +349,6 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
   if (firstError) throw firstError;
   const out: Command = { command: command ?? 'run', options };
   if (json) out.json = true;
+  if (rest) out.args = rest;
   return out;
 }

@@ -64,4 +64,6 @@ export interface AgentOptions {
   maxInflightBytes: number;
   /** Test/demo aid: exit 0 once every input has been read to its end and acknowledged. */
   exitWhenIdle: boolean;
+  /** `--audit-policy FILE` (SPEC §6): an audit.k8s.io Policy applied to every JSON input's events. */
+  auditPolicy?: string;
 }

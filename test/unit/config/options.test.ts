@@ -67,6 +67,7 @@ describe('parseCommandLine', () => {
       TAILSHIP_LOG_LEVEL: 'debug',
       TAILSHIP_MAX_INFLIGHT_BYTES: '4M',
       TAILSHIP_EXIT_WHEN_IDLE: 'true',
+      TAILSHIP_AUDIT_POLICY: '/etc/tailship/policy.yaml',
     };
     const fromEnv = parseCommandLine([], env).options;
     expect(fromEnv).toEqual({
@@ -87,6 +88,7 @@ describe('parseCommandLine', () => {
       logLevel: 'debug',
       maxInflightBytes: 4194304,
       exitWhenIdle: true,
+      auditPolicy: '/etc/tailship/policy.yaml',
     });
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
 
@@ -110,6 +112,7 @@ describe('parseCommandLine', () => {
         '--log-level', 'warn',
         '--max-inflight-bytes', '1G',
         '--exit-when-idle=false',
+        '--audit-policy', 'p.yaml',
       ],
       env,
     ).options;
@@ -131,6 +134,7 @@ describe('parseCommandLine', () => {
       logLevel: 'warn',
       maxInflightBytes: 1073741824,
       exitWhenIdle: false,
+      auditPolicy: 'p.yaml',
     });
   });
 
