@@ -28,7 +28,7 @@ COPY package.json package-lock.json ./
 # dependency has an install script.
 RUN npm ci --omit=dev --ignore-scripts \
  && npm cache clean --force \
- && printf '#!/bin/sh\nexec node /app/dist/cli.js "$@"\n' > /usr/local/bin/tailship \
+ && printf '#!/bin/sh\nexec node -- /app/dist/cli.js "$@"\n' > /usr/local/bin/tailship \
  && chmod 0755 /usr/local/bin/tailship
 # `tailship` on PATH (npm ci does not link the package's own bin), so `kubectl exec ... -- tailship config` works.
 COPY --from=build /app/dist ./dist
@@ -40,5 +40,6 @@ USER 0:0
 # favour of the DaemonSet's probes, and it would fail whenever --listen is moved or `off`.
 EXPOSE 2020
 # Node as PID 1 is fine here: tailship handles SIGTERM/SIGINT itself and starts no child processes to reap.
-ENTRYPOINT ["node", "/app/dist/cli.js"]
+# `--` ends Node's own options: Node 20 would otherwise take a `--env-file` given to tailship as its own.
+ENTRYPOINT ["node", "--", "/app/dist/cli.js"]
 CMD ["run"]

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-old-space-size=100 --max-semi-space-size=4
+#!/usr/bin/env -S node --max-old-space-size=100 --max-semi-space-size=4 --
 import { readFileSync } from 'node:fs';
 import { describeConfig, formatProblem, HELP_TEXT, NO_INPUT_HELP, parseCommandLine, resolveConfig, UsageError } from './config/index.js';
 import { createLogger } from './observe/log.js';
