@@ -211,11 +211,18 @@ describe('Dockerfile', () => {
 
   it('starts: the runtime ENTRYPOINT with --version (as `docker run IMAGE --version`) exits 0 outside Docker', () => {
     const entrypoint = execForm(lastOf(runtime, 'ENTRYPOINT')!);
-    expect(entrypoint).toEqual(['node', `${workdir(runtime)}/dist/cli.js`]);
-    expect(existsSync(toRepo(entrypoint[1]!)), 'dist/cli.js is built (src/cli.ts)').toBe(true);
+    // `--` ends Node's options (item 6 of issue 10: Node 20 takes `--env-file` anywhere in argv as its own).
+    expect(entrypoint).toEqual(['node', '--', `${workdir(runtime)}/dist/cli.js`]);
+    expect(existsSync(toRepo(entrypoint[2]!)), 'dist/cli.js is built (src/cli.ts)').toBe(true);
     const r = runOutside([...entrypoint, '--version']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(pkg.version);
+  });
+
+  it('item 6: the ENTRYPOINT leaves --env-file to tailship (a missing file is tailship exit 2, not node exit 9)', () => {
+    const r = runOutside([...execForm(lastOf(runtime, 'ENTRYPOINT')!), 'config', '--env-file', '/nope']);
+    expect(r.stderr).not.toMatch(/^node:/m);
+    expect(r.status, r.stderr).toBe(2);
   });
 
   it('its default command is `run`, which the DaemonSet also passes', () => {
