@@ -304,9 +304,9 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     stop() {
       if (stopping) {
         hardStop = true;
-        // Second signal: persist what is acknowledged and leave now.
+        // Second signal: persist what is acknowledged; the CLI exits (128+signal) right after.
         checkpoints.saveSync(snapshot());
-        process.exit(0);
+        return;
       }
       stopping = true;
       poke();

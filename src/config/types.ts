@@ -61,4 +61,6 @@ export interface AgentOptions {
   maxInflightBytes: number;
   /** Test/demo aid: exit 0 once every input has been read to its end and acknowledged. */
   exitWhenIdle: boolean;
+  /** With no input, wait (log every minute, /readyz 503) instead of exiting 2: the DaemonSet on a node with none. */
+  waitForInputs?: boolean;
 }

@@ -25,6 +25,8 @@ export async function startServer(opts: {
   listen: string;
   metrics: Metrics;
   isReady: () => boolean;
+  /** The body of a 503 from /readyz: why it is not ready, with what to do. */
+  notReadyReason?: () => string;
   logger: Logger;
 }): Promise<ObserveServer> {
   const { host, port } = parseListen(opts.listen);
@@ -37,7 +39,7 @@ export async function startServer(opts: {
       case '/healthz':
         return reply(res, 200, 'ok');
       case '/readyz':
-        return opts.isReady() ? reply(res, 200, 'ready\n') : reply(res, 503, 'not ready: inputs are being set up\n');
+        return opts.isReady() ? reply(res, 200, 'ready\n') : reply(res, 503, opts.notReadyReason?.() ?? 'not ready: inputs are being set up\n');
       case '/metrics':
         return reply(res, 200, await registry.metrics(), { 'content-type': registry.contentType });
       default:
