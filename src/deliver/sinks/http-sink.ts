@@ -8,6 +8,7 @@ import type { Metrics } from '../../observe/metrics.js';
 import { BodyWriter, renderLog, writeLog } from '../render.js';
 import { parseRetryAfter } from '../retry-policy.js';
 import { SinkError, type Sink } from '../sink.js';
+import { USER_AGENT } from '../../version.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -156,6 +157,7 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
       body = httpBatchBodyBytes(batch); // undici may read it until the request is done: left to the GC
     }
     const headers: Record<string, string> = {
+      'user-agent': USER_AGENT, // a ?header.User-Agent= given by the user wins
       ...cfg.headers,
       'content-type': 'application/json',
       'idempotency-key': batch.id,
