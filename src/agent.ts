@@ -42,6 +42,8 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   if (loaded.warning) logger.warn(loaded.warning);
   const checkpoints = new CheckpointWriter(opts.stateDir);
   const sink = createSink(opts.sink, { logger, metrics, env, stateDir: opts.stateDir });
+  metrics.initSink(sink.name);
+  for (const i of inputs) metrics.initInput(i.key);
   const deadLetter = createDeadLetterSpool(opts.stateDir, { logger, metrics });
   const deliverer = createDeliverer({
     sink,
@@ -117,7 +119,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
       onLine(lane, stream, line) {
         const bytes = line.end - line.start;
         inflight += bytes;
-        metrics.linesRead.inc();
+        metrics.lineRead(lane.input.key, bytes);
         let event;
         if (line.text.length > 0 || line.truncated) {
           event = parseLine(line.text, line.truncated, lane.input.json, Date.now());
@@ -199,7 +201,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const tick = setInterval(() => {
     // Never before the first discovery: an empty snapshot would overwrite the checkpoints being resumed.
     if (ready && ledger.version !== savedVersion && !saving) void save();
-    metrics.checkpointAge.set(checkpoints.lastSavedAt ? (Date.now() - checkpoints.lastSavedAt) / 1000 : 0);
+    metrics.checkpointDirty(ledger.version !== savedVersion);
     metrics.inflightBytes.set(inflight);
     metrics.readPaused.set(inflight >= opts.maxInflightBytes ? 1 : 0);
     for (const lane of tailer.lanes) {

@@ -574,7 +574,6 @@ export class Tailer {
       }
       if (chunk) {
         bytes += chunk.length;
-        o.metrics.bytesRead.inc(chunk.length);
         if (at + chunk.length > s.rec.size) s.rec.size = at + chunk.length;
         if (s.rec.fp.len < FINGERPRINT_BYTES && at <= s.rec.fp.len) {
           // Grow the identity while the head is at hand: a file renamed and gzipped before the next poll is
