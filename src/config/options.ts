@@ -172,8 +172,8 @@ function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof A
     case 'listen': {
       if (raw === 'off') return raw;
       const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]*):(\d{1,5})$/.exec(raw);
-      if (!m) fail('is not off or HOST:PORT', `e.g. ${example}127.0.0.1:2020 (or [::1]:2020, or off)`);
-      if (m![1] === '') fail('has no host', `name the address, e.g. ${example}0.0.0.0:${m![2]} to listen on every interface`);
+      if (!m) fail('is not off or HOST:PORT', `e.g. ${example}127.0.0.1:2020 (or [::]:2020 for every address, or off)`);
+      // An empty host (`:2020`) is every address, like [::]:2020 (dual-stack).
       if (Number(m![2]) > 65535) fail('has a port above 65535', `use a port from 0 to 65535 (0 picks a free one)`);
       return raw;
     }
