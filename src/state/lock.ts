@@ -33,14 +33,19 @@ export interface StateLock {
   release(): void;
 }
 
-function readProcStart(pid: number | 'self'): string | undefined {
+function readProcStat(pid: number | 'self'): { state: string; start: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0]!, start: f[19]! };
   } catch {
     return undefined;
   }
+}
+
+function readProcStart(pid: number | 'self'): string | undefined {
+  return readProcStat(pid)?.start;
 }
 
 function pidNamespace(): string | undefined {
@@ -67,8 +72,9 @@ export function holderAlive(h: LockHolder, mtimeMs: number, now = Date.now()): b
     if (h.pid === process.pid && h.procStart === readProcStart('self')) return true;
     if (h.pid === process.pid) return false; // our own pid, reused (a restarted container is pid 1 again)
     if (!processAlive(h.pid)) return false;
-    const start = readProcStart(h.pid);
-    return start === undefined || h.procStart === undefined || start === h.procStart;
+    const st = readProcStat(h.pid);
+    if (st && (st.state === 'Z' || st.state === 'X')) return false; // killed, not yet reaped by its parent
+    return st === undefined || h.procStart === undefined || st.start === h.procStart;
   }
   // Another pid namespace or host (another container on a shared hostPath): only the heartbeat tells.
   return now - mtimeMs < HEARTBEAT_STALE_MS;
