@@ -44,7 +44,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   let resolved = await resolveConfig(options, env);
   // `config` fails exactly where `run` would (issue 10 item 5): both run the same checks.
-  const pre = await preflight(options, resolved, env);
+  const pre = await preflight(options, resolved, env, cmd.command);
   resolved.problems.push(...pre.problems);
   resolved.warnings.push(...pre.warnings);
   if (cmd.command === 'config') {

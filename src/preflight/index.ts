@@ -15,9 +15,15 @@ export interface Preflight {
   noInput: boolean;
 }
 
-export async function preflight(options: AgentOptions, resolved: ResolvedConfig, env: NodeJS.ProcessEnv): Promise<Preflight> {
+export async function preflight(
+  options: AgentOptions,
+  resolved: ResolvedConfig,
+  env: NodeJS.ProcessEnv,
+  command: 'run' | 'config' = 'config',
+): Promise<Preflight> {
   const problems: ConfigProblem[] = [];
-  const warnings: ConfigProblem[] = [...unknownTailshipVars(env), ...inputWarnings(resolved.inputs)];
+  // What is on disk now, `run` reports itself when it opens the files (once per problem, and again if it changes).
+  const warnings: ConfigProblem[] = [...unknownTailshipVars(env), ...(command === 'config' ? inputWarnings(resolved.inputs) : [])];
   const noInput = resolved.inputs.length === 0;
   if (noInput) {
     // The likeliest cause is a mistyped prefix: say which variable, in the env or in an env file.

@@ -310,8 +310,10 @@ export class Tailer {
         plan.push({ rec: fresh, start, gz: false, fh });
       }
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.#o.logger.warn({ file: lane.activePath, err: (e as Error).message }, 'cannot open the file; will retry');
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && lane.warned !== 'open') {
+        // One line per problem: #openActive, which retries, says nothing more while it is the same one.
+        this.#o.logger.warn({ file: lane.activePath, err: (e as Error).message }, 'cannot open the file: check permissions; will retry');
+        lane.warned = 'open';
       }
     }
 

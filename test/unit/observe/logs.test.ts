@@ -1,11 +1,12 @@
 // Item 14 of issue 10: logs operators can grep (level labels, ISO time), a second SIGTERM that says it stops at
 // once and exits non-zero, and an HTTP sink that says who it is (User-Agent).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpSink } from '../../../src/deliver/sinks/http-sink.js';
 import { USER_AGENT } from '../../../src/version.js';
 import { startFakeHttpStore, type FakeHttpStore } from '../../helpers/fake-http-store.js';
-import { createWorkspace, killAllAgents, waitUntil, type Workspace } from '../../helpers/agent-process.js';
+import { CLI, createWorkspace, killAllAgents, waitUntil, type Workspace } from '../../helpers/agent-process.js';
 import { makeBatch, captureLogger } from '../deliver/support.js';
 
 const workspaces: Workspace[] = [];
@@ -54,4 +55,25 @@ describe('item 14: logs and headers', () => {
     expect(exit.code).toBe(143);
     expect(agent.logs.some((l) => l.level === 40 && /second SIGTERM.*at once/.test(String(l.msg)))).toBe(true);
   });
+});
+
+describe('item 14: one problem, one line', () => {
+  const setpriv = spawnSync('setpriv', ['--version']).status === 0 && process.getuid?.() === 0;
+  it.skipIf(!setpriv)('item 14: an unreadable (EACCES) input file is logged once, not twice (as nobody, via setpriv)', async () => {
+    const w = createWorkspace('eacces-once');
+    workspaces.push(w);
+    for (const d of [w.root, w.logDir]) fs.chmodSync(d, 0o755);
+    for (const d of [w.stateDir, w.outDir]) fs.chmodSync(d, 0o777);
+    fs.chmodSync(w.envFile, 0o644);
+    fs.writeFileSync(w.activePath, '{"a":1}\n', { mode: 0o600 }); // root's: nobody cannot read it
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'run', ...w.args(['--log-level', 'info', '--shutdown-grace', '0'])],
+      { encoding: 'utf8', timeout: 5_000, killSignal: 'SIGTERM', env: { PATH: process.env.PATH, HOME: '/tmp', NODE_NAME: 'n' } },
+    );
+    const lines = r.stderr.split('\n').filter((l) => l.includes('EACCES'));
+    expect(r.stderr).toContain('tailship started');
+    expect(lines, r.stderr).toHaveLength(1);
+  });
+  if (!setpriv) it.skip('item 14 (EACCES once) skipped: needs root and setpriv to drop to an unprivileged uid', () => undefined);
 });
