@@ -45,6 +45,8 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const deadLetter = createDeadLetterSpool(opts.stateDir, { logger, metrics });
   // fan-out wiring: every --sink gets every batch; a batch settles when all of them settled it (SPEC §10)
   const deliverer = createFanOut({ uris: opts.sinks ?? [opts.sink], ctx: { logger, metrics, env, stateDir: opts.stateDir, deadLetter }, deadLetter });
+  for (const label of deliverer.labels) metrics.initSink(label);
+  for (const i of inputs) metrics.initInput(i.key);
   const ledger = new AckLedger();
   const budget = new Budget(opts.maxInflightBytes);
   const waker = new Waker(clock);
@@ -73,7 +75,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     send: ack.send,
     clock,
     onWriteState: checkpointLog(logger, opts.stateDir),
-    onTick: () => updateGauges(metrics, { store, budget, lanes: tailer.lanes, committed: (id) => ledger.position(id)?.committed, now: clock.now() }),
+    onTick: () => updateGauges(metrics, { dirty: checkpointer.dirty, budget, lanes: tailer.lanes, committed: (id) => ledger.position(id)?.committed, now: clock.now() }),
   });
 
   const progress = new ProgressReporter(logger, metrics, () => tailer.lanes.length);

@@ -76,6 +76,14 @@ export const ErrorCodes = {
   /** The sink was closed: nothing more is sent. */
   SINK_SYSLOG_CLOSED: 'TAILSHIP_E_SINK_SYSLOG_CLOSED',
   // ---- end of ClickHouse and syslog stores ---------------------------------------------------------------------
+  // --- state dir and CLI hardening (issue 10: lock, writability, status) ---
+  /** Another agent holds the state dir's lock (SPEC §11: one agent per state dir). */
+  STATE_LOCKED: 'TAILSHIP_E_STATE_LOCKED',
+  /** The state dir cannot be created or written: checkpoints could not be saved. */
+  STATE_UNWRITABLE: 'TAILSHIP_E_STATE_UNWRITABLE',
+  /** `tailship status` was given a state dir that does not exist. */
+  STATE_DIR_MISSING: 'TAILSHIP_E_STATE_DIR_MISSING',
+  // --- end state dir and CLI hardening ---
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

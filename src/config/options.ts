@@ -56,6 +56,7 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   maxInflightBytes: 16_777_216, // 16 MiB (= --max-line-bytes): with the runtime flags, RSS ~120 MB with the store down
   exitWhenIdle: false,
   auditPolicy: undefined,
+  waitForInputs: false,
 }) as AgentOptions;
 
 export const FLAGS: readonly FlagDef[] = [
@@ -75,6 +76,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--log-level', env: 'TAILSHIP_LOG_LEVEL', key: 'logLevel', kind: 'level', meta: 'LEVEL', help: "the agent's own logs (JSON on stderr): fatal, error, warn, info, debug, trace, silent" },
   { flag: '--max-inflight-bytes', env: 'TAILSHIP_MAX_INFLIGHT_BYTES', key: 'maxInflightBytes', kind: 'bytes', meta: 'N', help: 'bytes read but not yet acknowledged; reading pauses above it' },
   { flag: '--audit-policy', env: 'TAILSHIP_AUDIT_POLICY', key: 'auditPolicy', kind: 'path', meta: 'FILE', help: 'apply an audit.k8s.io Policy (YAML/JSON, v1 or v1beta1) to the events of JSON inputs, as kube-apiserver does' },
+  { flag: '--wait-for-inputs', env: 'TAILSHIP_WAIT_FOR_INPUTS', key: 'waitForInputs', kind: 'bool', meta: '', help: 'run: with no input configured, wait for one (re-checked every 10 s; /readyz 503) instead of exiting 2' },
   { flag: '--exit-when-idle', env: 'TAILSHIP_EXIT_WHEN_IDLE', key: 'exitWhenIdle', kind: 'bool', meta: '', help: 'run: exit 0 once every input is read to its end and acknowledged (demos, tests)' },
 ];
 
@@ -188,8 +190,8 @@ function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof A
     case 'listen': {
       if (raw === 'off') return raw;
       const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]*):(\d{1,5})$/.exec(raw);
-      if (!m) fail('is not off or HOST:PORT', `e.g. ${example}127.0.0.1:2020 (or [::1]:2020, or off)`);
-      if (m![1] === '') fail('has no host', `name the address, e.g. ${example}0.0.0.0:${m![2]} to listen on every interface`);
+      if (!m) fail('is not off or HOST:PORT', `e.g. ${example}127.0.0.1:2020 (or [::]:2020 for every address, or off)`);
+      // An empty host (`:2020`) is every address, like [::]:2020 (dual-stack).
       if (Number(m![2]) > 65535) fail('has a port above 65535', `use a port from 0 to 65535 (0 picks a free one)`);
       return raw;
     }

@@ -66,4 +66,6 @@ export interface AgentOptions {
   exitWhenIdle: boolean;
   /** `--audit-policy FILE` (SPEC §6): an audit.k8s.io Policy applied to every JSON input's events. */
   auditPolicy?: string;
+  /** With no input, wait (log every minute, /readyz 503) instead of exiting 2: the DaemonSet on a node with none. */
+  waitForInputs?: boolean;
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { DeadLetterSpool } from './dead-letter.js';
 import type { Sink } from './sink.js';
-import { createFileSink } from './sinks/file-sink.js';
+import { createFileSink, parseFileSinkParams } from './sinks/file-sink.js';
 import { createHttpSink } from './sinks/http-sink.js';
 import { createSlsSink } from './sinks/sls/sls-sink.js';
 import { createStdoutSink } from './sinks/stdout-sink.js';
@@ -32,10 +32,12 @@ export const SINK_FORMS = 'file:DIR, stdout:, http://HOST[:PORT]/PATH, https://H
 export function createSink(uri: string, ctx: CreateSinkContext): Sink {
   const text = uri.trim();
   if (text.startsWith('file:')) {
-    const rest = text.slice('file:'.length);
+    // `?max-files=N&max-bytes=N`: retention of the output files (file-sink.ts).
+    const q = text.indexOf('?');
+    const rest = text.slice('file:'.length, q < 0 ? undefined : q);
     if (rest === '') throw new Error(`invalid sink "file:": give a directory, e.g. file:./tailship-out (accepted: ${SINK_FORMS})`);
-    const dir = rest.startsWith('//') ? fileURLToPath(text) : resolve(ctx.cwd ?? process.cwd(), rest);
-    return createFileSink(dir, ctx);
+    const dir = rest.startsWith('//') ? fileURLToPath(`file:${rest}`) : resolve(ctx.cwd ?? process.cwd(), rest);
+    return createFileSink(dir, ctx, parseFileSinkParams(q < 0 ? '' : text.slice(q + 1)));
   }
   if (text === 'stdout:' || text === 'stdout') return createStdoutSink(ctx);
   if (/^https?:\/\//i.test(text)) {

@@ -14,7 +14,7 @@ import { startServer } from '../observe/server.js';
 /** tail/'s one signals interface onto the metrics and the log. */
 export function tailSignals(logger: Logger, metrics: Metrics): TailSignals {
   return {
-    bytesRead: (n) => metrics.bytesRead.inc(n),
+    bytesRead: () => undefined, // counted per input with each line (metrics.lineRead)
     bytesLost: (n) => metrics.bytesLost.inc(n),
     debug: (f, m) => logger.debug(f, m),
     info: (f, m) => logger.info(f, m),
@@ -73,18 +73,18 @@ export function lineHandler(
   };
   return (lane, stream, line) => {
     budget.bytes += line.end - line.start;
-    metrics.linesRead.inc();
+    metrics.lineRead(lane.input.key, line.end - line.start);
     file = stream.file;
     lineToEvents(laneOf(lane), stream.id, line, signals, Date.now);
   };
 }
 
-/** The 1 s gauges: checkpoint age, in-flight bytes, read paused, per-file lag (what is read and not committed). */
+/** The 1 s gauges: unsaved progress (checkpoint age), in-flight bytes, read paused, per-file lag (what is read and not committed). */
 export function updateGauges(
   metrics: Metrics,
-  s: { store: { lastSavedAt: number }; budget: Budget; lanes: Lane[]; committed: (id: string) => number | undefined; now: number },
+  s: { dirty: boolean; budget: Budget; lanes: Lane[]; committed: (id: string) => number | undefined; now: number },
 ): void {
-  metrics.checkpointAge.set(s.store.lastSavedAt ? (s.now - s.store.lastSavedAt) / 1000 : 0);
+  metrics.checkpointDirty(s.dirty, s.now);
   metrics.inflightBytes.set(s.budget.bytes);
   metrics.readPaused.set(s.budget.full ? 1 : 0);
   for (const lane of s.lanes) {

@@ -95,7 +95,9 @@ async function execute(ctx: TailContext, lane: Lane, actions: ResumeAction[], fh
         ctx.signals.warn({ file: a.file, err: a.error }, 'cannot open a rotated backup; skipping it');
         break;
       case 'cannot-open':
-        ctx.signals.warn({ file: lane.activePath, err: a.error }, 'cannot open the file; will retry');
+        // One line per problem: openActive, which retries, says nothing more while it is the same one.
+        if (lane.warned !== 'open') ctx.signals.warn({ file: lane.activePath, err: a.error }, 'cannot open the file: check permissions; will retry');
+        lane.warned = 'open';
         break;
       case 'shorter':
         ctx.signals.warn({ file: lane.activePath, offset: a.rec.offset, size: a.size }, 'file is shorter than its checkpoint: truncated while stopped; reading it from the start');

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
@@ -9,9 +9,37 @@ import { SinkError, type Sink } from '../sink.js';
 export interface FileSinkOptions {
   /** Rotate `{logstore}.ndjson` before a write would take it past this size. Default 100 MiB (SPEC §3). */
   rotateBytes?: number;
+  /**
+   * Files kept per logstore, the active one included: after a rotation the oldest rotated files beyond this are
+   * deleted, so a logstore never takes more than maxFiles × rotateBytes. 0 keeps every file. Default 5.
+   */
+  maxFiles?: number;
 }
 
 export const DEFAULT_ROTATE_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_MAX_FILES = 5;
+
+/**
+ * The query of `file:DIR?max-files=N&max-bytes=N` (issue 10 item 15: a default file store on a control-plane node
+ * must not grow without bound). `max-bytes` takes K, M or G (powers of 1024). Throws naming the bad parameter.
+ */
+export function parseFileSinkParams(query: string): FileSinkOptions {
+  const out: FileSinkOptions = {};
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (name === 'max-files') {
+      if (!/^\d+$/.test(value)) throw new Error(`file sink ?max-files=${value}: use a whole number of files (0 keeps every file; default ${DEFAULT_MAX_FILES})`);
+      out.maxFiles = Number(value);
+    } else if (name === 'max-bytes') {
+      const m = /^(\d+)([kmg]?)(i?b)?$/i.exec(value.trim());
+      const n = m ? Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2]!.toLowerCase()]! : NaN;
+      if (!Number.isSafeInteger(n) || n < 1) throw new Error(`file sink ?max-bytes=${value}: use a size of one file in bytes, optionally with K, M or G (default 100M)`);
+      out.rotateBytes = n;
+    } else {
+      throw new Error(`unknown file sink parameter ?${name}= (known: max-files, max-bytes)`);
+    }
+  }
+  return out;
+}
 
 /**
  * `file:DIR` (SPEC §3): appends each batch as NDJSON to `DIR/{logstore}.ndjson`, one write per batch, then
@@ -20,6 +48,7 @@ export const DEFAULT_ROTATE_BYTES = 100 * 1024 * 1024;
  */
 export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Metrics }, opts: FileSinkOptions = {}): Sink {
   const rotateBytes = opts.rotateBytes ?? DEFAULT_ROTATE_BYTES;
+  const maxFiles = opts.maxFiles ?? DEFAULT_MAX_FILES;
   const files = new Map<string, LogstoreFile>();
   let closed = false;
 
@@ -77,6 +106,21 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
     f.nextN++;
     ctx.logger.info({ path: f.path, rotatedTo: target, bytes: f.size }, 'file sink: rotated output file');
     await openActive(f);
+    if (maxFiles > 0) await prune(f);
+  }
+
+  /** Delete the oldest rotated files of a logstore beyond maxFiles (the active file counts as one). */
+  async function prune(f: LogstoreFile): Promise<void> {
+    const rotated = await rotations(dir, f.stem);
+    for (const n of rotated.slice(0, Math.max(0, rotated.length - (maxFiles - 1)))) {
+      const old = join(dir, `${f.stem}-${n}.ndjson`);
+      try {
+        await unlink(old);
+        ctx.logger.info({ path: old, maxFiles }, 'file sink: deleted the oldest output file (?max-files=)');
+      } catch (err) {
+        ctx.logger.warn({ path: old, err: (err as Error).message }, 'file sink: cannot delete an old output file');
+      }
+    }
   }
 
   return {
@@ -172,13 +216,18 @@ const FILE_HINTS: Record<string, string> = {
 };
 
 async function highestRotation(dir: string, stem: string): Promise<number> {
+  return (await rotations(dir, stem)).at(-1) ?? 0;
+}
+
+/** The numbers n of `{stem}-{n}.ndjson` in dir, ascending (oldest first). */
+async function rotations(dir: string, stem: string): Promise<number[]> {
   const re = new RegExp(`^${stem.replace(/[.]/g, '\\.')}-(\\d+)\\.ndjson$`);
-  let max = 0;
+  const out: number[] = [];
   for (const name of await readdir(dir)) {
     const m = re.exec(name);
-    if (m) max = Math.max(max, Number(m[1]));
+    if (m) out.push(Number(m[1]));
   }
-  return max;
+  return out.sort((a, b) => a - b);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -9,6 +9,7 @@ import { BodyWriter, renderLog, writeLog } from '../render.js';
 import { takeHttpRender } from '../render-http.js';
 import { parseRetryAfter } from '../retry-policy.js';
 import { SinkError, type Sink } from '../sink.js';
+import { USER_AGENT } from '../../version.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -158,6 +159,7 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
       body = render ? render.writer(batch).bytes() : httpBatchBodyBytes(batch); // undici may read it until the request is done: left to the GC
     }
     const headers: Record<string, string> = {
+      'user-agent': USER_AGENT, // a ?header.User-Agent= given by the user wins
       ...cfg.headers,
       'content-type': 'application/json',
       'idempotency-key': batch.id,

@@ -18,8 +18,9 @@ export function createStdoutSink(
   let closed = false;
   let broken: Error | undefined;
   // EPIPE and friends arrive as 'error' events; without a listener they would crash the process.
+  // Logged at debug only: the failed send is reported once by the deliverer, with this error's message.
   const onError = (err: Error) => {
-    if (!broken) ctx.logger.error({ err: err.message }, 'stdout sink: stdout is broken; batches are kept and retried');
+    if (!broken) ctx.logger.debug({ err: err.message }, 'stdout sink: stdout is broken; batches are kept and retried');
     broken = err;
   };
   out.on('error', onError);

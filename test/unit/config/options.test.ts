@@ -33,6 +33,7 @@ describe('parseCommandLine', () => {
         logLevel: 'info',
         maxInflightBytes: 16777216,
         exitWhenIdle: false,
+        waitForInputs: false,
       },
     });
   });
@@ -68,6 +69,7 @@ describe('parseCommandLine', () => {
       TAILSHIP_MAX_INFLIGHT_BYTES: '4M',
       TAILSHIP_EXIT_WHEN_IDLE: 'true',
       TAILSHIP_AUDIT_POLICY: '/etc/tailship/policy.yaml',
+      TAILSHIP_WAIT_FOR_INPUTS: 'true',
     };
     const fromEnv = parseCommandLine([], env).options;
     expect(fromEnv).toEqual({
@@ -89,6 +91,7 @@ describe('parseCommandLine', () => {
       maxInflightBytes: 4194304,
       exitWhenIdle: true,
       auditPolicy: '/etc/tailship/policy.yaml',
+      waitForInputs: true,
     });
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
 
@@ -135,6 +138,7 @@ describe('parseCommandLine', () => {
       maxInflightBytes: 1073741824,
       exitWhenIdle: false,
       auditPolicy: 'p.yaml',
+      waitForInputs: true, // from the env: no flag given
     });
   });
 
@@ -152,7 +156,6 @@ describe('parseCommandLine', () => {
     [[], { TAILSHIP_BATCH_MAX_BYTES: '-5' }, 'TAILSHIP_BATCH_MAX_BYTES', 'K, M or G'],
     [['--max-line-bytes', '1.5M'], {}, '--max-line-bytes', 'e.g. --max-line-bytes 16777216'],
     [['--listen', '2020'], {}, '--listen', 'HOST:PORT'],
-    [['--listen', ':2020'], {}, '--listen', '0.0.0.0:2020'],
     [['--listen', '127.0.0.1:70000'], {}, '--listen', '65535'],
     [['--start-at', 'middle'], {}, '--start-at', 'beginning or'],
     [[], { TAILSHIP_START_AT: 'now' }, 'TAILSHIP_START_AT', 'TAILSHIP_START_AT=beginning'],
