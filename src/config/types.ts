@@ -61,4 +61,11 @@ export interface AgentOptions {
   maxInflightBytes: number;
   /** Test/demo aid: exit 0 once every input has been read to its end and acknowledged. */
   exitWhenIdle: boolean;
+  // ---- audit redaction and trimming (SPEC §6) ----
+  /** `--redact`: `off`, or a comma list of `secrets`, `tokens`, `all` (validated by parseRedactList). */
+  redact: string;
+  /** `--redact-key FILE`: HMAC key for redacted values; without it they become `[REDACTED]`. */
+  redactKey?: string;
+  /** `--max-event-bytes N`: trim larger events (0 = off). */
+  maxEventBytes: number;
 }
