@@ -71,3 +71,34 @@ function tryParse(s: string): unknown {
     return null;
   }
 }
+
+/** A RequestResponse update of a ConfigMap of about `mb` MB: big data in both bodies, managedFields too. */
+export function bigEvent(mb: number, managed = true): string {
+  const chunk = 'x'.repeat(1000);
+  const data: Record<string, string> = {};
+  for (let i = 0; i < mb * 1000; i++) data[`key-${i}`] = chunk;
+  const meta = (rv: string) => ({
+    name: 'huge',
+    namespace: 'default',
+    resourceVersion: rv,
+    ...(managed ? { managedFields: Array.from({ length: 200 }, (_, i) => ({ manager: `m${i}`, operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { [`f:key-${i}`]: {} } } })) } : {}),
+  });
+  const small = { kind: 'ConfigMap', apiVersion: 'v1', metadata: meta('1'), data: { a: 'b' } };
+  return JSON.stringify({
+    kind: 'Event',
+    apiVersion: 'audit.k8s.io/v1',
+    level: 'RequestResponse',
+    auditID: 'big-1',
+    stage: 'ResponseComplete',
+    requestURI: '/api/v1/namespaces/default/configmaps/huge',
+    verb: 'update',
+    user: { username: 'alice', groups: ['system:authenticated'] },
+    objectRef: { resource: 'configmaps', namespace: 'default', name: 'huge', apiVersion: 'v1' },
+    responseStatus: { metadata: {}, code: 200 },
+    requestObject: small,
+    responseObject: { kind: 'ConfigMap', apiVersion: 'v1', metadata: meta('2'), data },
+    requestReceivedTimestamp: '2026-11-20T08:00:00.000001Z',
+    stageTimestamp: '2026-11-20T08:00:00.100001Z',
+  });
+}
+
