@@ -82,7 +82,8 @@ export function sensitiveKind(f: AuditFacts, userKind: UserKind): string | undef
   if (f.resource === 'pods' && f.subresource === 'portforward') return 'pod_portforward';
   if (f.apiGroup === 'rbac.authorization.k8s.io' && f.verb !== undefined && WRITE_VERBS.has(f.verb)) return 'rbac_write';
   if (f.resource === 'secrets' && userKind === 'human' && f.verb !== undefined && READ_VERBS.has(f.verb)) return 'secret_read_human';
-  if (userKind === 'anonymous' && f.code !== undefined && f.code < 400) return 'anonymous_allowed';
+  // resource requests only: anonymous health probes (/healthz, /livez) are allowed by design
+  if (userKind === 'anonymous' && f.resource !== undefined && f.code !== undefined && f.code < 400) return 'anonymous_allowed';
   return undefined;
 }
 
@@ -117,7 +118,7 @@ export function createAuditMetricsStage(registry: Registry): EventProcessor {
     child.inc();
     if (f.stage === 'ResponseComplete') {
       const d = durationSeconds(f.received, f.stageTs);
-      if (d !== undefined && d >= 0) m.requestDuration.observe(d);
+      if (d !== undefined && d >= 0) m.requestDuration.observe({ verb }, d);
     }
     const kind = sensitiveKind(f, userKind);
     if (kind) m.sensitive.inc({ kind });

@@ -8,7 +8,7 @@ export interface AuditStageMetrics {
   redacted: Counter<'input'>;
   trimmed: Counter<'input'>;
   auditEvents: Counter<'verb' | 'code_class' | 'user_kind'>;
-  requestDuration: Histogram;
+  requestDuration: Histogram<'verb'>;
   sensitive: Counter<'kind'>;
 }
 
@@ -42,13 +42,14 @@ export function auditStageMetrics(registry: Registry): AuditStageMetrics {
     }),
     requestDuration: new Histogram({
       name: 'tailship_audit_request_duration_seconds',
-      help: 'stageTimestamp - requestReceivedTimestamp of ResponseComplete audit events.',
+      help: 'stageTimestamp - requestReceivedTimestamp of ResponseComplete audit events, by verb (watch and connect requests run for minutes: filter them out for request latency).',
+      labelNames: ['verb'],
       buckets: DURATION_BUCKETS,
       registers,
     }),
     sensitive: new Counter({
       name: 'tailship_audit_sensitive_events_total',
-      help: 'Security-relevant requests, once per request: pod_exec (exec/attach), pod_portforward, rbac_write, secret_read_human, forbidden (403), unauthorized (401), anonymous_allowed.',
+      help: 'Security-relevant requests, once per request: pod_exec (exec/attach), pod_portforward, rbac_write, secret_read_human, forbidden (403), unauthorized (401), anonymous_allowed (resource requests).',
       labelNames: ['kind'],
       registers,
     }),
