@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_OPTIONS, FLAGS, HELP_TEXT, UsageError, parseCommandLine } from '../../../src/config/options.js';
 
@@ -10,6 +11,9 @@ const usage = (argv: string[], env: NodeJS.ProcessEnv = {}): string => {
   }
   throw new Error(`no UsageError for ${argv.join(' ')}`);
 };
+
+/** --redact-key must name a readable, non-empty file: this test file is one. */
+const KEY_FILE = fileURLToPath(import.meta.url);
 
 describe('parseCommandLine', () => {
   test('defaults are exactly SPEC §1', () => {
@@ -32,6 +36,9 @@ describe('parseCommandLine', () => {
         logLevel: 'info',
         maxInflightBytes: 16777216,
         exitWhenIdle: false,
+        redact: 'off',
+        redactKey: undefined,
+        maxEventBytes: 0,
       },
     });
   });
@@ -66,6 +73,9 @@ describe('parseCommandLine', () => {
       TAILSHIP_LOG_LEVEL: 'debug',
       TAILSHIP_MAX_INFLIGHT_BYTES: '4M',
       TAILSHIP_EXIT_WHEN_IDLE: 'true',
+      TAILSHIP_REDACT: 'secrets',
+      TAILSHIP_REDACT_KEY: KEY_FILE,
+      TAILSHIP_MAX_EVENT_BYTES: '1M',
     };
     const fromEnv = parseCommandLine([], env).options;
     expect(fromEnv).toEqual({
@@ -85,6 +95,9 @@ describe('parseCommandLine', () => {
       logLevel: 'debug',
       maxInflightBytes: 4194304,
       exitWhenIdle: true,
+      redact: 'secrets',
+      redactKey: KEY_FILE,
+      maxEventBytes: 1048576,
     });
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
 
@@ -108,6 +121,9 @@ describe('parseCommandLine', () => {
         '--log-level', 'warn',
         '--max-inflight-bytes', '1G',
         '--exit-when-idle=false',
+        '--redact', 'all',
+        '--redact-key', KEY_FILE,
+        '--max-event-bytes=0',
       ],
       env,
     ).options;
@@ -128,6 +144,9 @@ describe('parseCommandLine', () => {
       logLevel: 'warn',
       maxInflightBytes: 1073741824,
       exitWhenIdle: false,
+      redact: 'all',
+      redactKey: KEY_FILE,
+      maxEventBytes: 0,
     });
   });
 
