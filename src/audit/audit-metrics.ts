@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { eventTime } from '../parse/parse-line.js';
 import type { EventProcessor } from '../process/stage.js';
-import { nestedNumber, nestedString, spanString, topFields, type FieldIndex } from './json-scan.js';
+import { nestedNumber, nestedString, spanString, tailStrings, topFields, type Fields } from './json-scan.js';
 import { auditStageMetrics } from './metrics-registry.js';
 
 /**
@@ -51,23 +51,29 @@ export interface AuditFacts {
   resource?: string;
   subresource?: string;
   apiGroup?: string;
-  received?: string;
-  stageTs?: string;
 }
 
-export function auditFacts(raw: string, top: FieldIndex): AuditFacts {
-  const objectRef = top.get('objectRef');
+export function auditFacts(raw: string, top: Fields): AuditFacts {
+  const ref = top.get('objectRef');
   return {
     verb: spanString(raw, top.get('verb')),
     stage: spanString(raw, top.get('stage')),
     username: nestedString(raw, top.get('user'), 'username'),
     code: nestedNumber(raw, top.get('responseStatus'), 'code'),
-    resource: nestedString(raw, objectRef, 'resource'),
-    subresource: nestedString(raw, objectRef, 'subresource'),
-    apiGroup: nestedString(raw, objectRef, 'apiGroup'),
-    received: spanString(raw, top.get('requestReceivedTimestamp')),
-    stageTs: spanString(raw, top.get('stageTimestamp')),
+    resource: nestedString(raw, ref, 'resource'),
+    subresource: nestedString(raw, ref, 'subresource'),
+    apiGroup: nestedString(raw, ref, 'apiGroup'),
   };
+}
+
+const TIME_KEYS = ['requestReceivedTimestamp', 'stageTimestamp'] as const;
+
+/** The two timestamps: the API server writes them after the bodies, so they are read from the end first. */
+export function timestamps(raw: string, top: Fields): [string | undefined, string | undefined] {
+  let [received, stageTs] = tailStrings(raw, TIME_KEYS);
+  received ??= spanString(raw, top.get('requestReceivedTimestamp'));
+  stageTs ??= spanString(raw, top.get('stageTimestamp'));
+  return [received, stageTs];
 }
 
 /** The `kind` of tailship_audit_sensitive_events_total for an event, or undefined. Counted once per request. */
@@ -99,6 +105,7 @@ export function createAuditMetricsStage(registry: Registry): EventProcessor {
   const m = auditStageMetrics(registry);
   // label sets are few and fixed: keep each child instead of hashing the labels on every event
   const children = new Map<string, { inc(): void }>();
+  const durations = new Map<string, { observe(v: number): void }>();
   return (event) => {
     if (!event.isObject) return event;
     const top = topFields(event.raw);
@@ -117,8 +124,18 @@ export function createAuditMetricsStage(registry: Registry): EventProcessor {
     if (!child) children.set(key, (child = m.auditEvents.labels({ verb, code_class: codeClass, user_kind: userKind })));
     child.inc();
     if (f.stage === 'ResponseComplete') {
-      const d = durationSeconds(f.received, f.stageTs);
-      if (d !== undefined && d >= 0) m.requestDuration.observe({ verb }, d);
+      let d: number | undefined;
+      try {
+        const [received, stageTs] = timestamps(event.raw, top);
+        d = durationSeconds(received, stageTs);
+      } catch {
+        d = undefined;
+      }
+      if (d !== undefined && d >= 0) {
+        let h = durations.get(verb);
+        if (!h) durations.set(verb, (h = m.requestDuration.labels({ verb })));
+        h.observe(d);
+      }
     }
     const kind = sensitiveKind(f, userKind);
     if (kind) m.sensitive.inc({ kind });

@@ -43,6 +43,7 @@ export function createIdentityStage(clusterId: string | undefined): EventProcess
   return (event, ctx) => {
     const cluster = ctx.tags.__cluster_id__ ?? clusterId ?? '';
     const id = eventIdOf(event, cluster, ctx.stream, ctx.offset);
-    return { ...event, markers: { ...event.markers, __event_id__: id } };
+    const markers = event.markers ? { ...event.markers, __event_id__: id } : { __event_id__: id };
+    return { raw: event.raw, isObject: event.isObject, time: event.time, timeNs: event.timeNs, markers };
   };
 }

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { ShipEvent } from '../../parse/ship-event.js';
 import type { EventContext, EventProcessor } from '../../process/stage.js';
-import { isObjectSpan, nestedString, spanString, spliceSpans, topFields, type FieldIndex, type Span } from '../json-scan.js';
+import { isObjectSpan, nestedString, spanString, spliceSpans, topFields, type Fields, type Span } from '../json-scan.js';
 import { auditStageMetrics } from '../metrics-registry.js';
 import { maskFunction, REDACTED, type Masker } from './masker.js';
 import { loadRedactKey, parseRedactList, redactsAnything, type RedactList } from './redact-list.js';
@@ -32,7 +32,7 @@ interface Contexts {
 }
 
 /** Which special bodies this request has, from objectRef (resource, subresource). */
-function contextsOf(raw: string, top: FieldIndex, list: RedactList): Contexts {
+function contextsOf(raw: string, top: Fields, list: RedactList): Contexts {
   const ref = top.get('objectRef');
   const resource = nestedString(raw, ref, 'resource');
   return {

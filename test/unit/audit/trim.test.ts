@@ -27,8 +27,8 @@ describe('--max-event-bytes', () => {
     expect(ev.requestObject).toEqual({ ...orig.requestObject, metadata: reqMeta });
     expect(out.markers).toEqual({ __trimmed__: 'managedFields,responseObject' });
     // every other top-level value keeps its bytes
-    const tb = topFields(line)!;
-    const ta = topFields(out.raw)!;
+    const tb = topFields(line)!.all();
+    const ta = topFields(out.raw)!.all();
     for (const [k, s] of tb) if (k !== 'requestObject' && k !== 'responseObject') expect(out.raw.slice(ta.get(k)!.start, ta.get(k)!.end), k).toBe(line.slice(s.start, s.end));
     expect(out.time).toBe(input.time);
   });
