@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ShipEvent } from '../parse/ship-event.js';
 import type { EventProcessor } from '../process/stage.js';
 import { spanString, topFields } from './json-scan.js';
@@ -24,7 +24,7 @@ export function clusterIdOf(inputKey: string, env: Record<string, string | undef
 export function eventIdOf(event: ShipEvent, clusterId: string, stream: string, offset: number): string {
   const ids = event.isObject ? auditIdAndStage(event.raw) : undefined;
   const text = ids ? `${clusterId}/${ids.auditID}/${ids.stage}` : `${stream}/${offset}`;
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex'); // one-shot: a third of createHash's cost per event
 }
 
 function auditIdAndStage(raw: string): { auditID: string; stage: string } | undefined {
