@@ -55,11 +55,13 @@ export interface AuditFacts {
 
 export function auditFacts(raw: string, top: Fields): AuditFacts {
   const ref = top.get('objectRef');
+  const stage = spanString(raw, top.get('stage'));
   return {
     verb: spanString(raw, top.get('verb')),
-    stage: spanString(raw, top.get('stage')),
+    stage,
     username: nestedString(raw, top.get('user'), 'username'),
-    code: nestedNumber(raw, top.get('responseStatus'), 'code'),
+    // a RequestReceived event has no response yet: not looking for one spares a walk to the end of the line
+    code: stage === 'RequestReceived' ? undefined : nestedNumber(raw, top.get('responseStatus'), 'code'),
     resource: nestedString(raw, ref, 'resource'),
     subresource: nestedString(raw, ref, 'subresource'),
     apiGroup: nestedString(raw, ref, 'apiGroup'),

@@ -62,6 +62,17 @@ function needsBody(kind: string | undefined, ctx: Contexts, list: RedactList): b
   return (list.secrets && SECRET_KINDS.has(kind)) || (list.tokens && (kind === 'TokenReview' || kind === 'TokenRequest'));
 }
 
+/**
+ * Can a body of this line say `kind: Secret` (SecretList, List) or TokenReview/TokenRequest? Those words cannot be
+ * written without their letters except through `\\u` escapes (simple escapes make no letters), so a line with
+ * neither needs no look at its bodies: the lookup of the bodies would walk the whole line.
+ */
+function mayHoldSpecialKind(raw: string, list: RedactList): boolean {
+  if (raw.indexOf('\\u') >= 0) return true;
+  if (list.secrets && (raw.indexOf('Secret') >= 0 || raw.indexOf('List') >= 0)) return true;
+  return list.tokens && raw.indexOf('Token') >= 0;
+}
+
 /** A line that is not a JSON object (cut by --max-line-bytes, or not JSON): it cannot be walked. */
 const MAY_HOLD_SECRET = /secret|token|\\u|%/i;
 
@@ -96,7 +107,8 @@ function redactObjectLine(raw: string, list: RedactList, m: Masker): string | un
   if (!top) return undefined;
   const ctx = contextsOf(raw, top, list);
   const edits: Array<{ span: Span; text: string }> = [];
-  for (const name of BODIES) {
+  const bodies = ctx.secrets || ctx.tokenReview || ctx.tokenRequest || mayHoldSpecialKind(raw, list);
+  for (const name of bodies ? BODIES : []) {
     const span = top.get(name);
     if (!span) continue;
     const kind = bodyKind(raw, span);
