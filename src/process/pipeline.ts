@@ -16,17 +16,20 @@ export interface PipelineDeps {
 /**
  * The audit stages of one input, in SPEC §6 order: legacy conversion, audit-derived metrics (on the events as
  * read), policy, redaction, trim, identity. Policy, redaction and trim are off unless their flag asks; the
- * audit metrics run on JSON inputs and identity (`__event_id__`, SPEC §10) on every input.
+ * audit stages run on JSON inputs only, identity (`__event_id__`, SPEC §10) on every input.
  */
 export function buildProcessors(input: InputSpec, opts: AgentOptions, deps: PipelineDeps): EventProcessor[] {
   const stages: EventProcessor[] = [];
   const registry = deps.metrics.registry;
-  if (input.json) stages.push(createAuditMetricsStage(registry));
-  // [policy: --audit-policy]
-  const redact = createRedactStage(opts.redact, opts.redactKey, { registry });
-  if (redact) stages.push(redact);
-  const trim = createTrimStage(opts.maxEventBytes, { registry });
-  if (trim) stages.push(trim);
+  // SPEC §6: the audit stages apply to the events of JSON inputs; identity (SPEC §10) to every event
+  if (input.json) {
+    stages.push(createAuditMetricsStage(registry));
+    // [policy: --audit-policy]
+    const redact = createRedactStage(opts.redact, opts.redactKey, { registry });
+    if (redact) stages.push(redact);
+    const trim = createTrimStage(opts.maxEventBytes, { registry });
+    if (trim) stages.push(trim);
+  }
   stages.push(createIdentityStage(clusterIdOf(input.key, deps.env)));
   return stages;
 }
