@@ -11,6 +11,63 @@ export const ErrorCodes = {
   /** `--redact-key` names a file that cannot be read or is empty. */
   REDACT_KEY_UNREADABLE: 'TAILSHIP_E_REDACT_KEY_UNREADABLE',
   // ---- end of audit redaction and trimming ----
+  // ---- several sinks, schemas, Elasticsearch / Loki / OTLP / eventlist (issue 14, helper `sinks`) ----
+  /** `?schema=` / `?bodies=` of a sink URI is not a known value. */
+  SINK_SCHEMA_INVALID: 'TAILSHIP_E_SINK_SCHEMA_INVALID',
+  /** `?policy=` / `?redact=` on a sink, but no per-sink stage factory is wired in. */
+  SINK_STAGES_UNAVAILABLE: 'TAILSHIP_E_SINK_STAGES_UNAVAILABLE',
+  /** A sink URI (or one of its parameters) is invalid. */
+  SINK_URI_INVALID: 'TAILSHIP_E_SINK_URI_INVALID',
+  /** Elasticsearch / OpenSearch `_bulk`: the whole request failed (status in the SinkError). */
+  SINK_ES_BULK_FAILED: 'TAILSHIP_E_SINK_ES_BULK_FAILED',
+  /** Elasticsearch: a document was refused for good (mapping error…) and went to the dead-letter spool. */
+  SINK_ES_ITEM_REJECTED: 'TAILSHIP_E_SINK_ES_ITEM_REJECTED',
+  /** Elasticsearch: some documents answered 429/5xx; only those are sent again. */
+  SINK_ES_ITEMS_RETRY: 'TAILSHIP_E_SINK_ES_ITEMS_RETRY',
+  /** Elasticsearch: the `_bulk` answer could not be read (not JSON, items missing). */
+  SINK_ES_BAD_RESPONSE: 'TAILSHIP_E_SINK_ES_BAD_RESPONSE',
+  /** Loki push failed (status in the SinkError). */
+  SINK_LOKI_PUSH_FAILED: 'TAILSHIP_E_SINK_LOKI_PUSH_FAILED',
+  /** Loki refused entries for good (out of order, too old): dead-lettered. */
+  SINK_LOKI_ENTRIES_REJECTED: 'TAILSHIP_E_SINK_LOKI_ENTRIES_REJECTED',
+  /** OTLP export failed (status in the SinkError). */
+  SINK_OTLP_EXPORT_FAILED: 'TAILSHIP_E_SINK_OTLP_EXPORT_FAILED',
+  /** OTLP partial success: the receiver rejected some log records: dead-lettered. */
+  SINK_OTLP_PARTIAL_REJECTED: 'TAILSHIP_E_SINK_OTLP_PARTIAL_REJECTED',
+  /** Network error or timeout talking to one of these stores. */
+  SINK_NETWORK: 'TAILSHIP_E_SINK_NETWORK',
+  // ---- end of issue 14 (sinks) ----
+
+  // ---- ClickHouse and syslog stores (issue 14, SPEC §10) -------------------------------------------------------
+  /** A `clickhouse+http(s)://` sink URI is invalid. */
+  SINK_CLICKHOUSE_URI: 'TAILSHIP_E_SINK_CLICKHOUSE_URI',
+  /** ClickHouse could not be reached, or the answer was cut off or late: retryable. */
+  SINK_CLICKHOUSE_NETWORK: 'TAILSHIP_E_SINK_CLICKHOUSE_NETWORK',
+  /** ClickHouse answered with a server-side error (5xx, overloaded, too many parts): retryable. */
+  SINK_CLICKHOUSE_SERVER: 'TAILSHIP_E_SINK_CLICKHOUSE_SERVER',
+  /** ClickHouse refused the user or password (codes 192, 193, 194, 195, 516) or the grant (497): blocked. */
+  SINK_CLICKHOUSE_AUTH: 'TAILSHIP_E_SINK_CLICKHOUSE_AUTH',
+  /** The database or table does not exist (codes 60, 81): blocked; fix: create it or add `?create=true`. */
+  SINK_CLICKHOUSE_NO_TABLE: 'TAILSHIP_E_SINK_CLICKHOUSE_NO_TABLE',
+  /** The table cannot take tailship's rows (missing column, read-only server): blocked. */
+  SINK_CLICKHOUSE_TABLE: 'TAILSHIP_E_SINK_CLICKHOUSE_TABLE',
+  /** ClickHouse could not parse a row of the batch: the batch is rejected (dead letter). */
+  SINK_CLICKHOUSE_ROW_REJECTED: 'TAILSHIP_E_SINK_CLICKHOUSE_ROW_REJECTED',
+  /** The request was too large for the server or a proxy in front of it (413): split. */
+  SINK_CLICKHOUSE_TOO_LARGE: 'TAILSHIP_E_SINK_CLICKHOUSE_TOO_LARGE',
+  /** The server's TLS certificate is not trusted: blocked; fix: `?ca=FILE`. */
+  SINK_CLICKHOUSE_TLS: 'TAILSHIP_E_SINK_CLICKHOUSE_TLS',
+  /** A `syslog+tcp://` / `syslog+tls://` sink URI is invalid. */
+  SINK_SYSLOG_URI: 'TAILSHIP_E_SINK_SYSLOG_URI',
+  /** The syslog receiver could not be reached (refused, unreachable, connect timeout): retryable. */
+  SINK_SYSLOG_CONNECT: 'TAILSHIP_E_SINK_SYSLOG_CONNECT',
+  /** The connection failed or closed before the whole batch was written: the whole batch is retried. */
+  SINK_SYSLOG_WRITE: 'TAILSHIP_E_SINK_SYSLOG_WRITE',
+  /** The receiver's TLS certificate is not trusted, or the handshake failed: blocked; fix: `?ca=FILE`. */
+  SINK_SYSLOG_TLS: 'TAILSHIP_E_SINK_SYSLOG_TLS',
+  /** The sink was closed: nothing more is sent. */
+  SINK_SYSLOG_CLOSED: 'TAILSHIP_E_SINK_SYSLOG_CLOSED',
+  // ---- end of ClickHouse and syslog stores ---------------------------------------------------------------------
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

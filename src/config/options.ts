@@ -43,6 +43,7 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   hostRoot: '',
   stateDir: './.tailship-state',
   sink: 'file:./tailship-out',
+  sinks: ['file:./tailship-out'],
   listen: '127.0.0.1:2020',
   startAt: 'beginning',
   backfill: false,
@@ -64,7 +65,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--manifests', env: 'TAILSHIP_MANIFESTS', key: 'manifests', kind: 'path', meta: 'DIR', help: 'find aliyun_logs_* in the container env of the static pod manifests (*.yaml, *.yml, *.json) in DIR' },
   { flag: '--host-root', env: 'TAILSHIP_HOST_ROOT', key: 'hostRoot', kind: 'optpath', meta: 'DIR', help: "put before every host path (where the host's / is mounted, e.g. /host)" },
   { flag: '--state-dir', env: 'TAILSHIP_STATE_DIR', key: 'stateDir', kind: 'path', meta: 'DIR', help: 'checkpoints and spool' },
-  { flag: '--sink', env: 'TAILSHIP_SINK', key: 'sink', kind: 'sink', meta: 'URI', help: 'where batches go: file:DIR, stdout:, http(s)://…, sls://ENDPOINT, sls+http://…' },
+  { flag: '--sink', env: 'TAILSHIP_SINK', key: 'sink', kind: 'sink', meta: 'URI', help: 'where batches go: file:DIR, stdout:, http(s)://…, sls://ENDPOINT, elasticsearch+http(s)://…/INDEX, loki+…, otlp+…; repeatable: every sink gets every event (env: comma-separated)' },
   { flag: '--listen', env: 'TAILSHIP_LISTEN', key: 'listen', kind: 'listen', meta: 'HOST:PORT', help: 'health and metrics server (/healthz, /readyz, /metrics); off disables it' },
   { flag: '--start-at', env: 'TAILSHIP_START_AT', key: 'startAt', kind: 'startAt', meta: 'beginning|end', help: 'where to start in a file that has no checkpoint yet' },
   { flag: '--backfill', env: 'TAILSHIP_BACKFILL', key: 'backfill', kind: 'bool', meta: '', help: 'on a first start, also read the rotated backups that exist, oldest first' },
@@ -84,6 +85,14 @@ export const FLAGS: readonly FlagDef[] = [
 const COMMANDS: readonly CommandName[] = ['run', 'config', 'status', 'help', 'version'];
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SINK_SCHEMES = ['file:', 'stdout:', 'http://', 'https://', 'sls://', 'sls+http://'];
+// several sinks (SPEC §10): the stores of issue 14, and how a comma-separated TAILSHIP_SINK is split
+const MORE_SINK_SCHEMES = ['elasticsearch+http://', 'elasticsearch+https://', 'opensearch+http://', 'opensearch+https://', 'loki+http://', 'loki+https://', 'otlp+http://', 'otlp+https://'];
+SINK_SCHEMES.push(...MORE_SINK_SCHEMES);
+/** A comma starts a new sink only where a sink URI begins: `?redact=secrets,tokens` stays in its URI. */
+export function splitSinkList(text: string): string[] {
+  const starts = SINK_SCHEMES.map((p) => p.replace(/[+.]/g, '\\$&')).join('|');
+  return text.split(new RegExp(`,(?=\\s*(?:${starts}|stdout$))`)).map((s) => s.trim()).filter((s) => s !== '');
+}
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 function defaultText(d: FlagDef): string {
@@ -93,6 +102,9 @@ function defaultText(d: FlagDef): string {
   if (v === '') return "'' (none)";
   return String(v);
 }
+
+// ClickHouse and syslog stores (issue 14, SPEC §10): a separate line, so merges with other sink schemes stay easy.
+SINK_SCHEMES.push('clickhouse+http://', 'clickhouse+https://', 'syslog+tcp://', 'syslog+tls://');
 
 function buildHelp(): string {
   const rows = FLAGS.map((d) => {
@@ -194,7 +206,7 @@ function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof A
     }
     case 'sink': {
       const s = raw.trim();
-      if (!SINK_SCHEMES.some((p) => s.startsWith(p))) fail('is not a sink URI', `use file:DIR, stdout:, http://…, https://…, sls://ENDPOINT or sls+http://…`);
+      if (!SINK_SCHEMES.some((p) => s.startsWith(p))) fail('is not a sink URI', `use file:DIR, stdout:, http://…, https://…, sls://ENDPOINT, sls+http://…, elasticsearch+http(s)://…/INDEX, opensearch+…, loki+http(s)://…, otlp+http(s)://…, clickhouse+http(s)://…, syslog+tcp://… or syslog+tls://…`);
       if (s === 'file:') fail('names no directory', `e.g. ${example}file:./tailship-out`);
       return s;
     }
@@ -261,7 +273,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
         i++;
       }
       const list = given.get(d) ?? [];
-      if (list.length > 0 && d.kind !== 'list') {
+      if (list.length > 0 && d.kind !== 'list' && d.kind !== 'sink') {
         fail(new UsageError(`${name} is given more than once; give it once`, name));
         continue;
       }
@@ -296,6 +308,16 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
   for (const d of FLAGS) {
     try {
       const g = given.get(d);
+      if (d.kind === 'sink') {
+        // --sink is repeatable (SPEC §10): `sinks` is every one, `sink` the first
+        const all = g ? g.map((x) => ({ value: x.value, from: x.from })) : env[d.env] ? splitSinkList(env[d.env]!).map((value) => ({ value, from: d.env })) : [];
+        if (all.length > 0) {
+          const sinks = all.map((x) => parseValue(d, x.value, x.from) as string);
+          set('sinks', sinks);
+          set('sink', sinks[0]);
+        }
+        continue;
+      }
       if (g) {
         if (d.kind === 'list') set(d.key, g.map((x) => x.value).filter((s) => s !== ''));
         else set(d.key, parseValue(d, g[0]!.value, g[0]!.from));

@@ -47,7 +47,10 @@ export interface AgentOptions {
   manifests?: string;
   hostRoot: string;
   stateDir: string;
+  /** The first of `sinks` (kept for callers that know one sink). */
   sink: string;
+  /** Every `--sink` (repeatable; TAILSHIP_SINK comma-separated), in order; at least one. SPEC §10. */
+  sinks: string[];
   listen: string; // 'off' or HOST:PORT
   startAt: StartAt;
   backfill: boolean;

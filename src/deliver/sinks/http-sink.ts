@@ -6,6 +6,7 @@ import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
 import { BodyWriter, renderLog, writeLog } from '../render.js';
+import { takeHttpRender } from '../render-http.js';
 import { parseRetryAfter } from '../retry-policy.js';
 import { SinkError, type Sink } from '../sink.js';
 
@@ -123,7 +124,8 @@ export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefi
  * deliverer acts on. Never puts a header value in a log line or an error message.
  */
 export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
-  const cfg = parseHttpSinkUrl(url, ctx.env);
+  const render = takeHttpRender(url); // ?format=eventlist / ?schema= (render-http.ts)
+  const cfg = parseHttpSinkUrl(render ? render.url : url, ctx.env);
   if (cfg.insecure) {
     ctx.logger.warn(
       { sink: cfg.display },
@@ -146,14 +148,14 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
     let body: Buffer;
     if (cfg.gzipLevel > 0) {
       // The JSON is only read by zlib: its buffer is reused by the next batch as soon as gzip is done.
-      const json = httpBatchBodyWriter(batch);
+      const json = render ? render.writer(batch) : httpBatchBodyWriter(batch);
       try {
         body = await gzipAsync(json.bytes(), { level: cfg.gzipLevel, chunkSize: GZIP_CHUNK_BYTES });
       } finally {
         json.release();
       }
     } else {
-      body = httpBatchBodyBytes(batch); // undici may read it until the request is done: left to the GC
+      body = render ? render.writer(batch).bytes() : httpBatchBodyBytes(batch); // undici may read it until the request is done: left to the GC
     }
     const headers: Record<string, string> = {
       ...cfg.headers,
