@@ -1,5 +1,6 @@
 import { hostname as osHostname } from 'node:os';
 import { AckLedger } from './ack/ack-ledger.js';
+import { auditStageMetrics } from './audit/metrics-registry.js';
 import { CheckpointWriter, loadCheckpoints } from './checkpoint/checkpoint-store.js';
 import type { AgentOptions, InputSpec } from './config/types.js';
 import { createDeadLetterSpool } from './deliver/dead-letter.js';
@@ -47,6 +48,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const deliverer = createFanOut({ uris: opts.sinks ?? [opts.sink], ctx: { logger, metrics, env, stateDir: opts.stateDir, deadLetter }, deadLetter });
   for (const label of deliverer.labels) metrics.initSink(label);
   for (const i of inputs) metrics.initInput(i.key);
+  auditStageMetrics(metrics.registry); // the audit series exist on /metrics before the first line
   const ledger = new AckLedger();
   const budget = new Budget(opts.maxInflightBytes);
   const waker = new Waker(clock);

@@ -5,6 +5,12 @@
 export const ErrorCodes = {
   /** A configuration value (flag, env var, file) is invalid. */
   CONFIG_INVALID: 'TAILSHIP_E_CONFIG_INVALID',
+  // ---- audit redaction and trimming (src/audit/redact, src/audit/trim.ts) ----
+  /** `--redact` / `?redact=` names something other than secrets, tokens, all or off. */
+  REDACT_LIST_INVALID: 'TAILSHIP_E_REDACT_LIST_INVALID',
+  /** `--redact-key` names a file that cannot be read or is empty. */
+  REDACT_KEY_UNREADABLE: 'TAILSHIP_E_REDACT_KEY_UNREADABLE',
+  // ---- end of audit redaction and trimming ----
   // ---- several sinks, schemas, Elasticsearch / Loki / OTLP / eventlist (issue 14, helper `sinks`) ----
   /** `?schema=` / `?bodies=` of a sink URI is not a known value. */
   SINK_SCHEMA_INVALID: 'TAILSHIP_E_SINK_SCHEMA_INVALID',

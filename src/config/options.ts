@@ -2,6 +2,8 @@
 
 import type { AgentOptions } from './types.js';
 import { closest } from './env-convention.js';
+import { loadRedactKey, parseRedactList } from '../audit/redact/redact-list.js';
+import { TailshipError } from '../errors.js';
 
 export type CommandName = 'run' | 'config' | 'status' | 'help' | 'version' | 'policy';
 
@@ -26,7 +28,7 @@ export class UsageError extends Error {
   }
 }
 
-type Kind = 'path' | 'optpath' | 'list' | 'bool' | 'count' | 'bytes' | 'ms' | 'startAt' | 'listen' | 'sink' | 'level';
+type Kind = 'path' | 'optpath' | 'list' | 'bool' | 'count' | 'bytes' | 'ms' | 'startAt' | 'listen' | 'sink' | 'level' | 'redact' | 'bytes0';
 
 interface FlagDef {
   flag: string;
@@ -57,6 +59,9 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   exitWhenIdle: false,
   auditPolicy: undefined,
   waitForInputs: false,
+  redact: 'off',
+  redactKey: undefined,
+  maxEventBytes: 0,
 }) as AgentOptions;
 
 export const FLAGS: readonly FlagDef[] = [
@@ -77,6 +82,9 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--max-inflight-bytes', env: 'TAILSHIP_MAX_INFLIGHT_BYTES', key: 'maxInflightBytes', kind: 'bytes', meta: 'N', help: 'bytes read but not yet acknowledged; reading pauses above it' },
   { flag: '--audit-policy', env: 'TAILSHIP_AUDIT_POLICY', key: 'auditPolicy', kind: 'path', meta: 'FILE', help: 'apply an audit.k8s.io Policy (YAML/JSON, v1 or v1beta1) to the events of JSON inputs, as kube-apiserver does' },
   { flag: '--wait-for-inputs', env: 'TAILSHIP_WAIT_FOR_INPUTS', key: 'waitForInputs', kind: 'bool', meta: '', help: 'run: with no input configured, wait for one (re-checked every 10 s; /readyz 503) instead of exiting 2' },
+  { flag: '--redact', env: 'TAILSHIP_REDACT', key: 'redact', kind: 'redact', meta: 'LIST', help: 'redact Secret data and tokens in audit events: secrets, tokens (comma list), all, or off' },
+  { flag: '--redact-key', env: 'TAILSHIP_REDACT_KEY', key: 'redactKey', kind: 'path', meta: 'FILE', help: 'redacted values become hmac-sha256:HEX keyed with this file (less one trailing newline) instead of [REDACTED]' },
+  { flag: '--max-event-bytes', env: 'TAILSHIP_MAX_EVENT_BYTES', key: 'maxEventBytes', kind: 'bytes0', meta: 'N', help: 'trim a larger event (managedFields, then bodies, marked with size and sha256), tagged __trimmed__; 0 = off' },
   { flag: '--exit-when-idle', env: 'TAILSHIP_EXIT_WHEN_IDLE', key: 'exitWhenIdle', kind: 'bool', meta: '', help: 'run: exit 0 once every input is read to its end and acknowledged (demos, tests)' },
 ];
 
@@ -167,17 +175,26 @@ function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof A
       if (['false', '0', 'no', 'off', ''].includes(s)) return false;
       return fail('is not a boolean', `write ${d.env}=true or false`);
     }
+    case 'redact':
+      try {
+        parseRedactList(raw);
+      } catch (e) {
+        if (e instanceof TailshipError) fail('is not a redact list', e.fix ?? 'use secrets, tokens, all or off');
+        throw e;
+      }
+      return raw.trim() === '' ? 'off' : raw.trim();
+    case 'bytes0':
     case 'count':
     case 'bytes':
     case 'ms': {
       const s = raw.trim();
-      const m = d.kind === 'bytes' ? /^(\d+)\s*([kmg]?)(i?b)?$/i.exec(s) : d.kind === 'ms' ? /^(\d+)\s*(ms|s|m)?$/i.exec(s) : /^(\d+)$/.exec(s);
+      const m = d.kind === 'bytes' || d.kind === 'bytes0' ? /^(\d+)\s*([kmg]?)(i?b)?$/i.exec(s) : d.kind === 'ms' ? /^(\d+)\s*(ms|s|m)?$/i.exec(s) : /^(\d+)$/.exec(s);
       const unit = m?.[2]?.toLowerCase() ?? '';
-      const mult = d.kind === 'bytes' ? SIZE_UNITS[unit]! : d.kind === 'ms' ? ({ '': 1, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[unit]! : 1;
+      const mult = d.kind === 'bytes' || d.kind === 'bytes0' ? SIZE_UNITS[unit]! : d.kind === 'ms' ? ({ '': 1, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[unit]! : 1;
       const n = m ? Number(m[1]) * mult : NaN;
-      const min = d.kind === 'ms' ? 0 : 1;
+      const min = d.kind === 'ms' || d.kind === 'bytes0' ? 0 : 1;
       const hint =
-        d.kind === 'bytes' ? 'a whole number of bytes ≥ 1, optionally with K, M or G (e.g. 16M)' : d.kind === 'ms' ? 'a whole number of milliseconds ≥ 0 (or with s / m, e.g. 10s)' : 'a whole number ≥ 1';
+        d.kind === 'bytes0' ? 'a whole number of bytes ≥ 0, optionally with K, M or G (e.g. 1M; 0 = off)' : d.kind === 'bytes' ? 'a whole number of bytes ≥ 1, optionally with K, M or G (e.g. 16M)' : d.kind === 'ms' ? 'a whole number of milliseconds ≥ 0 (or with s / m, e.g. 10s)' : 'a whole number ≥ 1';
       if (!Number.isSafeInteger(n) || n < min) fail(`is not ${hint}`, `e.g. ${example}${defaultText(d)}`);
       return n;
     }
@@ -329,6 +346,16 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
     } catch (e) {
       if (e instanceof UsageError) fail(e);
       else throw e;
+    }
+  }
+
+  if (!firstError && options.redactKey !== undefined) {
+    // a key that cannot be read is a config error at start, not a failure at the first secret
+    try {
+      loadRedactKey(options.redactKey);
+    } catch (e) {
+      if (!(e instanceof TailshipError)) throw e;
+      fail(new UsageError(`${e.message}; ${e.fix ?? ''}`, '--redact-key'));
     }
   }
 

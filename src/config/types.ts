@@ -68,4 +68,11 @@ export interface AgentOptions {
   auditPolicy?: string;
   /** With no input, wait (log every minute, /readyz 503) instead of exiting 2: the DaemonSet on a node with none. */
   waitForInputs?: boolean;
+  // ---- audit redaction and trimming (SPEC §6) ----
+  /** `--redact`: `off`, or a comma list of `secrets`, `tokens`, `all` (validated by parseRedactList). */
+  redact: string;
+  /** `--redact-key FILE`: HMAC key for redacted values; without it they become `[REDACTED]`. */
+  redactKey?: string;
+  /** `--max-event-bytes N`: trim larger events (0 = off). */
+  maxEventBytes: number;
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { lineToEvents, type LineSignals, type LineSource } from '../parse/line-event.js';
 import type { RawLine } from '../parse/raw-line.js';
+import { clusterIdOf } from '../audit/identity.js';
 import { buildProcessors } from '../process/pipeline.js';
 import type { EventProcessor } from '../process/stage.js';
 import type { Lane } from '../tail/file-table.js';
@@ -55,7 +56,8 @@ export function lineHandler(
     let l = lanes.get(lane.id);
     if (!l) {
       const i = lane.input;
-      const tags = { ...i.tags, __hostname__: source, __path__: lane.namedPath };
+      const clusterId = clusterIdOf(i.key, deps.env); // SPEC §6 identity: ACK's audit-{cluster_id} or TAILSHIP_CLUSTER_ID
+      const tags: Record<string, string> = { ...i.tags, __hostname__: source, __path__: lane.namedPath, ...(clusterId ? { __cluster_id__: clusterId } : {}) };
       const target = { inputKey: i.key, logstore: i.logstore, project: i.project, product: i.product, source, tags, shard: i.shard, ttl: i.ttl, logstoreMode: i.logstoreMode };
       const info: LaneInfo = { id: lane.id, target };
       l = { inputKey: i.key, json: i.json, stages: stagesOf(i), tags, add: (stream, start, end, event, bytes, now) => batcher.add(info, stream, start, end, event, bytes, now) };

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_OPTIONS, FLAGS, HELP_TEXT, UsageError, parseCommandLine } from '../../../src/config/options.js';
 
@@ -10,6 +11,9 @@ const usage = (argv: string[], env: NodeJS.ProcessEnv = {}): string => {
   }
   throw new Error(`no UsageError for ${argv.join(' ')}`);
 };
+
+/** --redact-key must name a readable, non-empty file: this test file is one. */
+const KEY_FILE = fileURLToPath(import.meta.url);
 
 describe('parseCommandLine', () => {
   test('defaults are exactly SPEC §1', () => {
@@ -34,6 +38,9 @@ describe('parseCommandLine', () => {
         maxInflightBytes: 16777216,
         exitWhenIdle: false,
         waitForInputs: false,
+        redact: 'off',
+        redactKey: undefined,
+        maxEventBytes: 0,
       },
     });
   });
@@ -70,6 +77,9 @@ describe('parseCommandLine', () => {
       TAILSHIP_EXIT_WHEN_IDLE: 'true',
       TAILSHIP_AUDIT_POLICY: '/etc/tailship/policy.yaml',
       TAILSHIP_WAIT_FOR_INPUTS: 'true',
+      TAILSHIP_REDACT: 'secrets',
+      TAILSHIP_REDACT_KEY: KEY_FILE,
+      TAILSHIP_MAX_EVENT_BYTES: '1M',
     };
     const fromEnv = parseCommandLine([], env).options;
     expect(fromEnv).toEqual({
@@ -92,6 +102,9 @@ describe('parseCommandLine', () => {
       exitWhenIdle: true,
       auditPolicy: '/etc/tailship/policy.yaml',
       waitForInputs: true,
+      redact: 'secrets',
+      redactKey: KEY_FILE,
+      maxEventBytes: 1048576,
     });
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
 
@@ -116,6 +129,9 @@ describe('parseCommandLine', () => {
         '--max-inflight-bytes', '1G',
         '--exit-when-idle=false',
         '--audit-policy', 'p.yaml',
+        '--redact', 'all',
+        '--redact-key', KEY_FILE,
+        '--max-event-bytes=0',
       ],
       env,
     ).options;
@@ -139,6 +155,9 @@ describe('parseCommandLine', () => {
       exitWhenIdle: false,
       auditPolicy: 'p.yaml',
       waitForInputs: true, // from the env: no flag given
+      redact: 'all',
+      redactKey: KEY_FILE,
+      maxEventBytes: 0,
     });
   });
 

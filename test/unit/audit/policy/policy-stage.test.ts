@@ -62,7 +62,9 @@ test('buildProcessors adds the stage for JSON inputs with --audit-policy only', 
   const metrics = createMetrics();
   const deps = { metrics, logger: undefined as never, env: {} };
   const input = { key: 'a', json: true } as InputSpec;
-  expect(buildProcessors(input, { ...DEFAULT_OPTIONS }, deps)).toHaveLength(0);
-  expect(buildProcessors(input, { ...DEFAULT_OPTIONS, auditPolicy: POLICY }, deps)).toHaveLength(1);
-  expect(buildProcessors({ ...input, json: false }, { ...DEFAULT_OPTIONS, auditPolicy: POLICY }, deps)).toHaveLength(0);
+  // Other stages (audit metrics, identity) are always there: the policy adds exactly one, for JSON inputs only.
+  const base = buildProcessors(input, { ...DEFAULT_OPTIONS }, deps).length;
+  const plainBase = buildProcessors({ ...input, json: false }, { ...DEFAULT_OPTIONS }, deps).length;
+  expect(buildProcessors(input, { ...DEFAULT_OPTIONS, auditPolicy: POLICY }, deps)).toHaveLength(base + 1);
+  expect(buildProcessors({ ...input, json: false }, { ...DEFAULT_OPTIONS, auditPolicy: POLICY }, deps)).toHaveLength(plainBase);
 });
