@@ -2,6 +2,7 @@ import type { AgentOptions, InputSpec } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { EventProcessor } from './stage.js';
+import { createLegacyJoin } from './legacy-join.js';
 
 export interface PipelineDeps {
   metrics: Metrics;
@@ -15,9 +16,8 @@ export interface PipelineDeps {
  * runs no code per line.
  */
 export function buildProcessors(input: InputSpec, opts: AgentOptions, deps: PipelineDeps): EventProcessor[] {
-  void input;
-  void opts;
-  void deps;
   const stages: EventProcessor[] = [];
+  // SPEC §9: legacy text lines of a JSON input become Events, first, so that every later stage sees an Event.
+  if (input.json) stages.push(createLegacyJoin({ stateDir: opts.stateDir, inputKey: input.key, keepRaw: /^true$/i.test(deps.env.TAILSHIP_LEGACY_KEEP_RAW ?? '') }));
   return stages;
 }
