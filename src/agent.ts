@@ -16,6 +16,8 @@ import { DirWatch } from './discover/dir-watch.js';
 import { buildProcessors } from './process/pipeline.js';
 import { runProcessors, type EventProcessor } from './process/stage.js';
 import { Tailer, type Lane } from './tail/tailer.js';
+import { webhookConfig } from './inputs/webhook/config.js'; // webhook wiring
+import { startWebhookReceiver } from './inputs/webhook/receiver.js'; // webhook wiring
 
 const POLL_MS = 250;
 /** Sealed batches wait this long at most for their range to be persisted before they are sent. */
@@ -50,6 +52,10 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     logger,
   });
   const ledger = new AckLedger();
+  // webhook wiring: spool recovered before the tailer reads it; committed() from the checkpoint file on disk
+  // (the lead may pass `committed` from the ledger instead: tailer.snapshot() → {path: r.file, committed, size, ino})
+  const webhookCfg = webhookConfig(opts);
+  const webhook = webhookCfg ? startWebhookReceiver(webhookCfg, { logger, registry: metrics.registry }) : undefined;
   const laneInfos = new Map<string, LaneInfo>();
   let inflight = 0; // raw bytes read and not yet acknowledged
   let waitingForPersist: Batch[] = [];
@@ -240,6 +246,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     });
 
   const run = async (): Promise<number> => {
+    if (webhook) await webhook.listening; // webhook wiring: cannot listen → fatal (exit 1)
     await tailer.discover();
     dirWatch.update(tailer.watchDirs());
     // Persist the plan at once: once tailship has seen an input, a crash never makes the next start a "first
@@ -273,6 +280,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
 
   const shutdown = async (): Promise<number> => {
     // Stop reading, send what is batched, wait for acknowledgements within the grace period, then commit.
+    await webhook?.close(); // webhook wiring: nothing new is accepted; what was answered 200 is in the spool
     batcher.sealAll();
     if (sealTimer) clearTimeout(sealTimer);
     await save();

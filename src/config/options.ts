@@ -2,6 +2,7 @@
 
 import type { AgentOptions } from './types.js';
 import { closest } from './env-convention.js';
+import { webhookConfig } from '../inputs/webhook/config.js'; // webhook wiring
 
 export type CommandName = 'run' | 'config' | 'status' | 'help' | 'version';
 
@@ -24,7 +25,7 @@ export class UsageError extends Error {
   }
 }
 
-type Kind = 'path' | 'optpath' | 'list' | 'bool' | 'count' | 'bytes' | 'ms' | 'startAt' | 'listen' | 'sink' | 'level';
+type Kind = 'path' | 'optpath' | 'list' | 'bool' | 'count' | 'bytes' | 'ms' | 'startAt' | 'listen' | 'sink' | 'level' | 'key';
 
 interface FlagDef {
   flag: string;
@@ -52,6 +53,13 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   logLevel: 'info',
   maxInflightBytes: 16_777_216, // 16 MiB (= --max-line-bytes): with the runtime flags, RSS ~120 MB with the store down
   exitWhenIdle: false,
+  // webhook receiver (SPEC §8)
+  webhookListen: 'off',
+  webhookTlsCert: undefined,
+  webhookTlsKey: undefined,
+  webhookClientCa: undefined,
+  webhookKey: 'audit-webhook',
+  webhookTimeout: 30_000,
 }) as AgentOptions;
 
 export const FLAGS: readonly FlagDef[] = [
@@ -70,6 +78,13 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--shutdown-grace', env: 'TAILSHIP_SHUTDOWN_GRACE', key: 'shutdownGrace', kind: 'ms', meta: 'MS', help: 'on SIGTERM/SIGINT, wait this long for in-flight batches' },
   { flag: '--log-level', env: 'TAILSHIP_LOG_LEVEL', key: 'logLevel', kind: 'level', meta: 'LEVEL', help: "the agent's own logs (JSON on stderr): fatal, error, warn, info, debug, trace, silent" },
   { flag: '--max-inflight-bytes', env: 'TAILSHIP_MAX_INFLIGHT_BYTES', key: 'maxInflightBytes', kind: 'bytes', meta: 'N', help: 'bytes read but not yet acknowledged; reading pauses above it' },
+  // webhook receiver (SPEC §8)
+  { flag: '--webhook-listen', env: 'TAILSHIP_WEBHOOK_LISTEN', key: 'webhookListen', kind: 'listen', meta: 'HOST:PORT', help: "receive the API server's audit webhook (EventList POSTs) here; HTTPS with --webhook-tls-*; off disables it" },
+  { flag: '--webhook-tls-cert', env: 'TAILSHIP_WEBHOOK_TLS_CERT', key: 'webhookTlsCert', kind: 'path', meta: 'FILE', help: 'webhook server certificate (PEM), re-read when it changes' },
+  { flag: '--webhook-tls-key', env: 'TAILSHIP_WEBHOOK_TLS_KEY', key: 'webhookTlsKey', kind: 'path', meta: 'FILE', help: 'webhook server private key (PEM)' },
+  { flag: '--webhook-client-ca', env: 'TAILSHIP_WEBHOOK_CLIENT_CA', key: 'webhookClientCa', kind: 'path', meta: 'FILE', help: "require a client certificate signed by this CA (the API server's)" },
+  { flag: '--webhook-key', env: 'TAILSHIP_WEBHOOK_KEY', key: 'webhookKey', kind: 'key', meta: 'KEY', help: 'input key of the webhook events (logstore; aliyun_logs_{KEY}_tags, _product… apply)' },
+  { flag: '--webhook-timeout', env: 'TAILSHIP_WEBHOOK_TIMEOUT', key: 'webhookTimeout', kind: 'ms', meta: 'MS', help: 'a webhook request must arrive whole within this long (slow clients are cut)' },
   { flag: '--exit-when-idle', env: 'TAILSHIP_EXIT_WHEN_IDLE', key: 'exitWhenIdle', kind: 'bool', meta: '', help: 'run: exit 0 once every input is read to its end and acknowledged (demos, tests)' },
 ];
 
@@ -175,6 +190,9 @@ function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof A
       if (Number(m![2]) > 65535) fail('has a port above 65535', `use a port from 0 to 65535 (0 picks a free one)`);
       return raw;
     }
+    case 'key':
+      if (!/^[a-z0-9-]+$/.test(raw)) fail('is not a valid input key', 'use lowercase letters, digits and "-" (e.g. audit-webhook)');
+      return raw;
     case 'sink': {
       const s = raw.trim();
       if (!SINK_SCHEMES.some((p) => s.startsWith(p))) fail('is not a sink URI', `use file:DIR, stdout:, http://…, https://…, sls://ENDPOINT or sls+http://…`);
@@ -306,6 +324,15 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
           '--max-inflight-bytes',
         ),
       );
+    }
+  }
+
+  if (!firstError) {
+    // webhook wiring: TLS flags that go together, plain HTTP only on loopback (SPEC §8)
+    try {
+      webhookConfig(options);
+    } catch (e) {
+      fail(new UsageError((e as Error).message, '--webhook-listen'));
     }
   }
 

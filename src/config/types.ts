@@ -61,4 +61,14 @@ export interface AgentOptions {
   maxInflightBytes: number;
   /** Test/demo aid: exit 0 once every input has been read to its end and acknowledged. */
   exitWhenIdle: boolean;
+  // ---- webhook receiver (SPEC §8) ----
+  /** `off` or HOST:PORT. */
+  webhookListen: string;
+  webhookTlsCert?: string;
+  webhookTlsKey?: string;
+  webhookClientCa?: string;
+  /** The input key of the webhook spool (logstore, `_tags`, `_product` as for `aliyun_logs_{KEY}`). */
+  webhookKey: string;
+  /** Headers and body of a webhook request must arrive within this long. */
+  webhookTimeout: number;
 }
