@@ -116,6 +116,8 @@ function buildHelp(): string {
     '  run (default)                   discover the configuration, tail, ship; stops cleanly on SIGTERM/SIGINT',
     '  config                          print the resolved configuration as JSON (secrets masked); exit 2 if invalid',
     '  status [--json]                 print per-file progress from the state dir',
+    '  webhook-kubeconfig --server URL [--ca FILE] [--client-cert FILE --client-key FILE] [--paths]',
+    '                                  print the kubeconfig for kube-apiserver --audit-webhook-config-file',
     '  --help, -h                      this text',
     '  --version, -v                   the version',
     '',
