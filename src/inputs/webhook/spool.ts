@@ -190,6 +190,7 @@ export class Spool {
         try {
           await this.#writeGroup(group, bytes);
           for (const p of group) this.#o.dedupe.persist(p.hashes);
+          if (this.#active.size >= this.#o.rotateBytes) await this.#rotate().catch((e: Error) => this.#o.logger.error({ err: e.message, dir: this.#o.dir }, 'cannot rotate the webhook spool; will retry'));
           for (const p of group) p.resolve();
         } catch (e) {
           this.#o.logger.error({ err: (e as Error).message, dir: this.#o.dir }, 'cannot write the webhook spool: answering 503 (check that --state-dir is writable and has space)');
@@ -197,7 +198,6 @@ export class Spool {
         } finally {
           this.#queuedBytes -= bytes;
         }
-        if (this.#active.size >= this.#o.rotateBytes) await this.#rotate();
       }
     } finally {
       this.#writing = false;
