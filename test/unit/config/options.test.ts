@@ -32,6 +32,13 @@ describe('parseCommandLine', () => {
         logLevel: 'info',
         maxInflightBytes: 16777216,
         exitWhenIdle: false,
+        // webhook (SPEC §8)
+        webhookListen: 'off',
+        webhookTlsCert: undefined,
+        webhookTlsKey: undefined,
+        webhookClientCa: undefined,
+        webhookKey: 'audit-webhook',
+        webhookTimeout: 30000,
       },
     });
   });
@@ -66,6 +73,13 @@ describe('parseCommandLine', () => {
       TAILSHIP_LOG_LEVEL: 'debug',
       TAILSHIP_MAX_INFLIGHT_BYTES: '4M',
       TAILSHIP_EXIT_WHEN_IDLE: 'true',
+      // webhook (SPEC §8)
+      TAILSHIP_WEBHOOK_LISTEN: '127.0.0.1:8443',
+      TAILSHIP_WEBHOOK_TLS_CERT: '/tls/tls.crt',
+      TAILSHIP_WEBHOOK_TLS_KEY: '/tls/tls.key',
+      TAILSHIP_WEBHOOK_CLIENT_CA: '/tls/ca.crt',
+      TAILSHIP_WEBHOOK_KEY: 'kube-audit',
+      TAILSHIP_WEBHOOK_TIMEOUT: '10s',
     };
     const fromEnv = parseCommandLine([], env).options;
     expect(fromEnv).toEqual({
@@ -85,6 +99,12 @@ describe('parseCommandLine', () => {
       logLevel: 'debug',
       maxInflightBytes: 4194304,
       exitWhenIdle: true,
+      webhookListen: '127.0.0.1:8443',
+      webhookTlsCert: '/tls/tls.crt',
+      webhookTlsKey: '/tls/tls.key',
+      webhookClientCa: '/tls/ca.crt',
+      webhookKey: 'kube-audit',
+      webhookTimeout: 10000,
     });
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
 
@@ -128,6 +148,12 @@ describe('parseCommandLine', () => {
       logLevel: 'warn',
       maxInflightBytes: 1073741824,
       exitWhenIdle: false,
+      webhookListen: '127.0.0.1:8443',
+      webhookTlsCert: '/tls/tls.crt',
+      webhookTlsKey: '/tls/tls.key',
+      webhookClientCa: '/tls/ca.crt',
+      webhookKey: 'kube-audit',
+      webhookTimeout: 10000,
     });
   });
 
