@@ -9,6 +9,12 @@ import { startServer, type RunningServer } from './server.js';
 import { Spool, type SpoolProgress } from './spool.js';
 import type { WebhookConfig } from './config.js';
 
+/**
+ * Request bodies held at once (declared Content-Length, as read): one body of the 32 MiB maximum, or many of the
+ * API server's usual ones (400 events); more is answered 429 at once rather than held.
+ */
+const MEMORY_BUDGET = 40 << 20;
+
 export interface WebhookReceiver {
   /** The active spool file: the `__path__` of the webhook input. */
   spoolPath: string;
@@ -49,7 +55,7 @@ export function startWebhookReceiver(cfg: WebhookConfig, deps: ReceiverDeps): We
   cleanup.unref();
   let server: RunningServer | undefined;
   const listening = startServer(
-    { host: cfg.host, port: cfg.port, tls: cfg.tls, timeoutMs: cfg.timeoutMs, memoryBudgetBytes: 96 << 20, retryAfterSeconds: 5 },
+    { host: cfg.host, port: cfg.port, tls: cfg.tls, timeoutMs: cfg.timeoutMs, memoryBudgetBytes: MEMORY_BUDGET, retryAfterSeconds: 5 },
     {
       spool,
       dedupe,

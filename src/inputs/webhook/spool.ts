@@ -222,7 +222,8 @@ export class Spool {
     };
     this.#journalFh ??= await open(this.#journalPath, 'w', 0o600);
     const head = Buffer.from(`${JSON.stringify(header)}\n`);
-    await writeAll(this.#journalFh, Buffer.concat([head, data]), 0);
+    await writeAll(this.#journalFh, head, 0);
+    await writeAll(this.#journalFh, data, head.length);
     await this.#journalFh.datasync();
     this.#activeFh ??= await open(this.#activePath, 'r+');
     await writeAll(this.#activeFh, data, header.offset);
