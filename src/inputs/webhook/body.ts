@@ -5,7 +5,8 @@ import { createGunzip, type Gunzip } from 'node:zlib';
 
 export type BodyResult = { body: Buffer } | { status: number; code: string; reason: string };
 
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+/** `reserve(n)`: may `n` more bytes of a body without Content-Length be held? (false: 429, the memory budget is used up) */
+export function readBody(req: IncomingMessage, maxBytes: number, reserve: (n: number) => boolean = () => true): Promise<BodyResult> {
   const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
   if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== '') {
     return Promise.resolve({ status: 415, code: 'TAILSHIP_E_WEBHOOK_ENCODING', reason: `Content-Encoding ${encoding} is not supported (identity or gzip)` });
@@ -41,6 +42,9 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRe
     const onRaw = (chunk: Buffer): void => {
       raw += chunk.length;
       if (raw > maxBytes) return finish(tooLarge(''));
+      if (!Number.isFinite(declared) && !reserve(chunk.length)) {
+        return finish({ status: 429, code: 'TAILSHIP_E_WEBHOOK_BUSY', reason: 'too many request bodies in memory; retry' });
+      }
       if (gunzip) gunzip.write(chunk);
       else onOut(chunk);
     };

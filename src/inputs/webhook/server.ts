@@ -58,11 +58,18 @@ export function startServer(o: ServerOptions, d: ServerDeps): Promise<RunningSer
     if (req.method !== 'POST') return answer(res, 405, { code: 'TAILSHIP_E_WEBHOOK_METHOD', reason: 'POST an audit.k8s.io EventList' }, false, { allow: 'POST' });
     const declared = Number(req.headers['content-length']) || 0;
     if (declared <= MAX_BODY_BYTES && (d.spool.full(declared) || inMemory + declared > o.memoryBudgetBytes)) return busy(res, d.spool.full(declared));
-    const reserve = Math.max(declared, 0);
-    inMemory += reserve;
+    let reserved = Math.max(declared, 0);
+    inMemory += reserved;
+    // A body without Content-Length (chunked) is counted as it arrives.
+    const more = (n: number): boolean => {
+      if (inMemory + n > o.memoryBudgetBytes) return false;
+      inMemory += n;
+      reserved += n;
+      return true;
+    };
     try {
-      const r = await readBody(req, MAX_BODY_BYTES);
-      if (!('body' in r)) return answer(res, r.status, { code: r.code, reason: r.reason }, true);
+      const r = await readBody(req, MAX_BODY_BYTES, more);
+      if (!('body' in r)) return answer(res, r.status, { code: r.code, reason: r.reason }, true, r.status === 429 ? { 'retry-after': String(o.retryAfterSeconds) } : {});
       const parsed = parseEventList(r.body);
       if ('error' in parsed) {
         d.logger.warn({ code: parsed.error, reason: parsed.reason, remote: req.socket.remoteAddress }, 'webhook body rejected (400): nothing of it was kept');
@@ -93,7 +100,7 @@ export function startServer(o: ServerOptions, d: ServerDeps): Promise<RunningSer
       d.onAccepted?.(lines.length, duplicates);
       answer(res, 200, { accepted: lines.length, duplicates }, false);
     } finally {
-      inMemory -= reserve;
+      inMemory -= reserved;
     }
   };
 
