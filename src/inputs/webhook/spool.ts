@@ -92,7 +92,7 @@ export class Spool {
   #closed = false;
 
   constructor(o: SpoolOptions) {
-    this.#o = { deleteGraceMs: 30_000, now: Date.now, ...o };
+    this.#o = { deleteGraceMs: 10_000, now: Date.now, ...o };
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
     this.#activePath = path.join(o.dir, ACTIVE_NAME);
     this.#journalPath = path.join(o.dir, JOURNAL_NAME);
