@@ -10,7 +10,6 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
-  fdatasyncSync,
   fstatSync,
   fsyncSync,
   mkdirSync,
@@ -20,7 +19,6 @@ import {
   renameSync,
   statSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,6 +26,7 @@ import { backupNameFor, isBackupOf } from '../../discover/rotation-names.js';
 import type { Logger } from '../../observe/log.js';
 import type { DedupeWindow } from './dedupe.js';
 import { keyHash } from './dedupe.js';
+import { redoJournal, type JournalHeader } from './journal.js';
 
 export const ACTIVE_NAME = 'audit.log';
 const JOURNAL_NAME = 'journal';
@@ -70,13 +69,6 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-interface JournalHeader {
-  file: string;
-  ino: number;
-  offset: number;
-  length: number;
-  sha256: string;
-}
 
 export class Spool {
   readonly #o: Required<SpoolOptions>;
@@ -96,7 +88,7 @@ export class Spool {
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
     this.#activePath = path.join(o.dir, ACTIVE_NAME);
     this.#journalPath = path.join(o.dir, JOURNAL_NAME);
-    this.#recover();
+    redoJournal(this.#o.dir, this.#journalPath, this.#o.logger);
     this.#active = this.#openActive();
     for (const name of readdirSync(o.dir).sort()) {
       if (!isBackupOf(name, ACTIVE_NAME)) continue;
@@ -259,42 +251,6 @@ export class Spool {
       const st = fstatSync(fd);
       if (created) syncDir(this.#o.dir);
       return { path: this.#activePath, ino: st.ino, size: st.size, rotatedAt: 0 };
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /** Redo the last group if its journal is complete (writes the same bytes at the same offset again). */
-  #recover(): void {
-    let buf: Buffer;
-    try {
-      buf = readFileSync(this.#journalPath);
-    } catch {
-      return;
-    }
-    const nl = buf.indexOf(0x0a);
-    if (nl < 0) return;
-    let h: JournalHeader;
-    try {
-      h = JSON.parse(buf.toString('utf8', 0, nl)) as JournalHeader;
-    } catch {
-      return;
-    }
-    const data = buf.subarray(nl + 1, nl + 1 + h.length);
-    if (data.length !== h.length || createHash('sha256').update(data).digest('hex') !== h.sha256) return; // torn: never applied
-    const target = path.join(this.#o.dir, h.file);
-    let fd: number;
-    try {
-      fd = openSync(target, 'r+');
-    } catch {
-      return;
-    }
-    try {
-      if (fstatSync(fd).ino !== h.ino) return; // rotated since: that group was complete
-      let done = 0;
-      while (done < data.length) done += writeSync(fd, data, done, data.length - done, h.offset + done);
-      fdatasyncSync(fd);
-      this.#o.logger.info({ file: target, offset: h.offset, bytes: h.length }, 'webhook spool: completed the last group written before the stop');
     } finally {
       closeSync(fd);
     }
