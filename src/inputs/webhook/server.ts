@@ -3,7 +3,7 @@
 // memory), 503 (the spool cannot be written). Answers are small JSON bodies with a stable code.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../../observe/log.js';
 import { readBody } from './body.js';
 import type { DedupeWindow } from './dedupe.js';
@@ -15,6 +15,9 @@ import { loadTls, TLS_OPTIONS, watchTls, type TlsFiles } from './tls.js';
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** How often Node checks the header and request timeouts (its default, 30 s, would let a slow client stay long). */
 const CHECK_MS = 500;
+/** After a refused body: what is discarded at most before the socket is destroyed. */
+const LINGER_MS = 1000;
+const LINGER_BYTES = 4 << 20;
 
 export interface ServerOptions {
   host: string;
@@ -159,7 +162,31 @@ export function startServer(o: ServerOptions, d: ServerDeps): Promise<RunningSer
 function send(res: ServerResponse, status: number, body: object, close: boolean, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close ? { connection: 'close' } : {}), ...headers });
+  const socket = res.socket;
   res.end(text, () => {
-    if (close) res.socket?.destroy();
+    if (close && socket) linger(socket);
   });
+}
+
+/**
+ * Closing a socket with unread request bytes makes the kernel send a reset, which can make the client lose the
+ * answer it has not read yet. So: half-close, discard what still arrives for a moment (bounded in bytes and
+ * time, nothing is kept), then destroy.
+ */
+function linger(socket: Socket): void {
+  let discarded = 0;
+  const done = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(done, LINGER_MS);
+  timer.unref();
+  socket.removeAllListeners('data');
+  socket.on('data', (d: Buffer) => {
+    discarded += d.length;
+    if (discarded > LINGER_BYTES) done();
+  });
+  socket.on('error', done);
+  socket.end();
+  socket.resume();
 }
