@@ -16,6 +16,8 @@ import { RunLoop, Waker } from './run/loop.js';
 import { runSession, type StopState } from './run/session.js';
 import { Budget, checkpointLog, lineHandler, startHealth, tailSignals, updateGauges } from './run/wiring.js';
 import { Tailer, type FileProgress } from './tail/tailer.js';
+import { webhookConfig } from './inputs/webhook/config.js';
+import { startWebhookReceiver } from './inputs/webhook/receiver.js';
 
 export type { FileProgress };
 
@@ -49,6 +51,11 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   for (const label of deliverer.labels) metrics.initSink(label);
   for (const i of inputs) metrics.initInput(i.key);
   auditStageMetrics(metrics.registry); // the audit series exist on /metrics before the first line
+  // The webhook spool is recovered (synchronously) before the tailer reads it; acknowledged spool files are
+  // deleted from what the tailer reports as committed.
+  let tailerRef: Tailer | undefined;
+  const webhookCfg = webhookConfig(opts);
+  const webhook = webhookCfg ? startWebhookReceiver(webhookCfg, { logger, registry: metrics.registry, committed: () => tailerRef?.fileProgress() ?? [] }) : undefined;
   const ledger = new AckLedger();
   const budget = new Budget(opts.maxInflightBytes);
   const waker = new Waker(clock);
@@ -70,6 +77,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     },
     acks: ack.acks,
   });
+  tailerRef = tailer;
   const checkpointer = new Checkpointer({
     store,
     snapshot: () => ack.snapshot(tailer.snapshot()),
@@ -101,7 +109,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     ready = true;
     logger.info({ inputs: inputs.map((i) => ({ key: i.key, path: i.hostPath, logstore: i.logstore })), sink: deliverer.labels.join(',') /* fan-out wiring */ }, 'tailship started');
   };
-  const session = { ...parts, loop, closers, onReady, waker, logger, stopDelivering: () => deliverer.close(), shutdownGraceMs: opts.shutdownGrace };
+  const session = { ...parts, loop, closers, onReady, waker, logger, stopDelivering: () => deliverer.close(), shutdownGraceMs: opts.shutdownGrace, beforeStart: webhook && (() => webhook.listening), beforeShutdown: webhook && (() => webhook.close()) };
   const done = runSession(session, stop).catch((e: Error) => {
     logger.fatal({ err: e.message, stack: e.stack }, 'fatal error');
     return 1;

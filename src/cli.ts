@@ -12,6 +12,11 @@ let ranAgent = false;
 
 /** argv + env → run | config | status; maps outcomes to exit codes (0 ok, 1 fatal, 2 usage or config). */
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  // webhook wiring: a command with flags of its own (SPEC §8)
+  if (argv[0] === 'webhook-kubeconfig') {
+    const { webhookKubeconfigCommand } = await import('./commands/webhook-kubeconfig.js');
+    return webhookKubeconfigCommand(argv.slice(1), process.stdout, process.stderr);
+  }
   let cmd;
   try {
     cmd = parseCommandLine(argv, env);

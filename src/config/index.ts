@@ -5,6 +5,7 @@ import { gatherEnvSources, parseGlobalTags } from './env-sources.js';
 import { loadManifests } from './manifests.js';
 import { checkPolicyFile } from '../audit/policy/config-check.js';
 import type { AgentOptions, ConfigProblem, InputSpec } from './types.js';
+import { finishWebhookInput, webhookInputVar } from '../inputs/webhook/config.js'; // webhook wiring
 
 export type { AgentOptions, ConfigProblem, InputSpec, Origin, StartAt } from './types.js';
 export { parseCommandLine, UsageError, HELP_TEXT, DEFAULT_OPTIONS, type Command, type CommandName } from './options.js';
@@ -52,7 +53,16 @@ export async function resolveConfig(options: AgentOptions, env: NodeJS.ProcessEn
   // The agent's env and its env files are one scope, like one container's env.
   const gathered = await gatherEnvSources(options.envFiles, env);
   out.problems.push(...gathered.problems);
+  // webhook wiring: the spool is the input `aliyun_logs_{--webhook-key}`, its suffixes apply as for any input
+  const webhookVar = webhookInputVar(options);
+  if (webhookVar) {
+    const clash = gathered.vars.find((v) => v.name === webhookVar.name || v.name === `loong_logs_${options.webhookKey}`);
+    if (clash) {
+      out.problems.push({ variable: clash.name, origin: clash.origin, message: `the key "${options.webhookKey}" is the webhook's input (--webhook-key), so it takes no path`, fix: `remove ${clash.name} (keep its _tags, _product… suffixes), or choose another --webhook-key` });
+    } else gathered.vars.push(webhookVar);
+  }
   const fromEnv = applyConvention(gathered.vars, opts);
+  if (webhookVar) fromEnv.inputs = fromEnv.inputs.map((i) => (i.key === options.webhookKey ? finishWebhookInput(i, options) : i));
   const all = [...fromEnv.inputs];
   out.problems.push(...fromEnv.problems);
   out.warnings.push(...fromEnv.warnings);

@@ -4,6 +4,7 @@ import type { AgentOptions } from './types.js';
 import { closest } from './env-convention.js';
 import { loadRedactKey, parseRedactList } from '../audit/redact/redact-list.js';
 import { TailshipError } from '../errors.js';
+import { webhookConfig } from '../inputs/webhook/config.js'; // webhook wiring
 
 export type CommandName = 'run' | 'config' | 'status' | 'help' | 'version' | 'policy';
 
@@ -28,7 +29,7 @@ export class UsageError extends Error {
   }
 }
 
-type Kind = 'path' | 'optpath' | 'list' | 'bool' | 'count' | 'bytes' | 'ms' | 'startAt' | 'listen' | 'sink' | 'level' | 'redact' | 'bytes0';
+type Kind = 'path' | 'optpath' | 'list' | 'bool' | 'count' | 'bytes' | 'ms' | 'startAt' | 'listen' | 'sink' | 'level' | 'redact' | 'bytes0' | 'key';
 
 interface FlagDef {
   flag: string;
@@ -62,6 +63,13 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   redact: 'off',
   redactKey: undefined,
   maxEventBytes: 0,
+  // webhook receiver (SPEC §8)
+  webhookListen: 'off',
+  webhookTlsCert: undefined,
+  webhookTlsKey: undefined,
+  webhookClientCa: undefined,
+  webhookKey: 'audit-webhook',
+  webhookTimeout: 30_000,
 }) as AgentOptions;
 
 export const FLAGS: readonly FlagDef[] = [
@@ -85,6 +93,13 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--redact', env: 'TAILSHIP_REDACT', key: 'redact', kind: 'redact', meta: 'LIST', help: 'redact Secret data and tokens in audit events: secrets, tokens (comma list), all, or off' },
   { flag: '--redact-key', env: 'TAILSHIP_REDACT_KEY', key: 'redactKey', kind: 'path', meta: 'FILE', help: 'redacted values become hmac-sha256:HEX keyed with this file (less one trailing newline) instead of [REDACTED]' },
   { flag: '--max-event-bytes', env: 'TAILSHIP_MAX_EVENT_BYTES', key: 'maxEventBytes', kind: 'bytes0', meta: 'N', help: 'trim a larger event (managedFields, then bodies, marked with size and sha256), tagged __trimmed__; 0 = off' },
+  // webhook receiver (SPEC §8)
+  { flag: '--webhook-listen', env: 'TAILSHIP_WEBHOOK_LISTEN', key: 'webhookListen', kind: 'listen', meta: 'HOST:PORT', help: "receive the API server's audit webhook (EventList POSTs) here; HTTPS with --webhook-tls-*; off disables it" },
+  { flag: '--webhook-tls-cert', env: 'TAILSHIP_WEBHOOK_TLS_CERT', key: 'webhookTlsCert', kind: 'path', meta: 'FILE', help: 'webhook server certificate (PEM), re-read when it changes' },
+  { flag: '--webhook-tls-key', env: 'TAILSHIP_WEBHOOK_TLS_KEY', key: 'webhookTlsKey', kind: 'path', meta: 'FILE', help: 'webhook server private key (PEM)' },
+  { flag: '--webhook-client-ca', env: 'TAILSHIP_WEBHOOK_CLIENT_CA', key: 'webhookClientCa', kind: 'path', meta: 'FILE', help: "require a client certificate signed by this CA (the API server's)" },
+  { flag: '--webhook-key', env: 'TAILSHIP_WEBHOOK_KEY', key: 'webhookKey', kind: 'key', meta: 'KEY', help: 'input key of the webhook events (logstore; aliyun_logs_{KEY}_tags, _product… apply)' },
+  { flag: '--webhook-timeout', env: 'TAILSHIP_WEBHOOK_TIMEOUT', key: 'webhookTimeout', kind: 'ms', meta: 'MS', help: 'a webhook request must arrive whole within this long (slow clients are cut)' },
   { flag: '--exit-when-idle', env: 'TAILSHIP_EXIT_WHEN_IDLE', key: 'exitWhenIdle', kind: 'bool', meta: '', help: 'run: exit 0 once every input is read to its end and acknowledged (demos, tests)' },
 ];
 
@@ -129,6 +144,8 @@ function buildHelp(): string {
     '  status [--json]                 print per-file progress from the state dir',
     '  policy simulate --policy FILE [--per-event] [--json] LOG...',
     '                                  what an audit policy would keep of audit logs (plain or .gz); ships nothing',
+    '  webhook-kubeconfig --server URL [--ca FILE] [--client-cert FILE --client-key FILE] [--paths]',
+    '                                  print the kubeconfig for kube-apiserver --audit-webhook-config-file',
     '  --help, -h                      this text',
     '  --version, -v                   the version',
     '',
@@ -212,6 +229,9 @@ function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof A
       if (Number(m![2]) > 65535) fail('has a port above 65535', `use a port from 0 to 65535 (0 picks a free one)`);
       return raw;
     }
+    case 'key':
+      if (!/^[a-z0-9-]+$/.test(raw)) fail('is not a valid input key', 'use lowercase letters, digits and "-" (e.g. audit-webhook)');
+      return raw;
     case 'sink': {
       const s = raw.trim();
       if (!SINK_SCHEMES.some((p) => s.startsWith(p))) fail('is not a sink URI', `use file:DIR, stdout:, http://…, https://…, sls://ENDPOINT, sls+http://…, elasticsearch+http(s)://…/INDEX, opensearch+…, loki+http(s)://…, otlp+http(s)://…, clickhouse+http(s)://…, syslog+tcp://… or syslog+tls://…`);
@@ -370,6 +390,15 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
           '--max-inflight-bytes',
         ),
       );
+    }
+  }
+
+  if (!firstError) {
+    // webhook wiring: TLS flags that go together, plain HTTP only on loopback (SPEC §8)
+    try {
+      webhookConfig(options);
+    } catch (e) {
+      fail(new UsageError((e as Error).message, '--webhook-listen'));
     }
   }
 

@@ -75,4 +75,14 @@ export interface AgentOptions {
   redactKey?: string;
   /** `--max-event-bytes N`: trim larger events (0 = off). */
   maxEventBytes: number;
+  // ---- webhook receiver (SPEC §8) ----
+  /** `off` or HOST:PORT. */
+  webhookListen: string;
+  webhookTlsCert?: string;
+  webhookTlsKey?: string;
+  webhookClientCa?: string;
+  /** The input key of the webhook spool (logstore, `_tags`, `_product` as for `aliyun_logs_{KEY}`). */
+  webhookKey: string;
+  /** Headers and body of a webhook request must arrive within this long. */
+  webhookTimeout: number;
 }

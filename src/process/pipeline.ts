@@ -7,6 +7,7 @@ import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { EventProcessor } from './stage.js';
 import { createPolicyStage } from '../audit/policy/policy-stage.js';
+import { createLegacyJoin } from './legacy-join.js';
 
 export interface PipelineDeps {
   metrics: Metrics;
@@ -24,6 +25,8 @@ export function buildProcessors(input: InputSpec, opts: AgentOptions, deps: Pipe
   const registry = deps.metrics.registry;
   // SPEC §6: the audit stages apply to the events of JSON inputs; identity (SPEC §10) to every event
   if (input.json) {
+    // SPEC §9: legacy text lines become Events first, so that every later stage sees an Event.
+    stages.push(createLegacyJoin({ stateDir: opts.stateDir, inputKey: input.key, keepRaw: /^true$/i.test(deps.env.TAILSHIP_LEGACY_KEEP_RAW ?? '') }));
     stages.push(createAuditMetricsStage(registry)); // on the events as read, before the policy
     if (opts.auditPolicy !== undefined) stages.push(createPolicyStage(opts.auditPolicy, deps));
     const redact = createRedactStage(opts.redact, opts.redactKey, { registry });

@@ -41,6 +41,13 @@ describe('parseCommandLine', () => {
         redact: 'off',
         redactKey: undefined,
         maxEventBytes: 0,
+        // webhook (SPEC §8)
+        webhookListen: 'off',
+        webhookTlsCert: undefined,
+        webhookTlsKey: undefined,
+        webhookClientCa: undefined,
+        webhookKey: 'audit-webhook',
+        webhookTimeout: 30000,
       },
     });
   });
@@ -80,6 +87,13 @@ describe('parseCommandLine', () => {
       TAILSHIP_REDACT: 'secrets',
       TAILSHIP_REDACT_KEY: KEY_FILE,
       TAILSHIP_MAX_EVENT_BYTES: '1M',
+      // webhook (SPEC §8)
+      TAILSHIP_WEBHOOK_LISTEN: '127.0.0.1:8443',
+      TAILSHIP_WEBHOOK_TLS_CERT: '/tls/tls.crt',
+      TAILSHIP_WEBHOOK_TLS_KEY: '/tls/tls.key',
+      TAILSHIP_WEBHOOK_CLIENT_CA: '/tls/ca.crt',
+      TAILSHIP_WEBHOOK_KEY: 'kube-audit',
+      TAILSHIP_WEBHOOK_TIMEOUT: '10s',
     };
     const fromEnv = parseCommandLine([], env).options;
     expect(fromEnv).toEqual({
@@ -105,6 +119,12 @@ describe('parseCommandLine', () => {
       redact: 'secrets',
       redactKey: KEY_FILE,
       maxEventBytes: 1048576,
+      webhookListen: '127.0.0.1:8443',
+      webhookTlsCert: '/tls/tls.crt',
+      webhookTlsKey: '/tls/tls.key',
+      webhookClientCa: '/tls/ca.crt',
+      webhookKey: 'kube-audit',
+      webhookTimeout: 10000,
     });
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
 
@@ -158,6 +178,12 @@ describe('parseCommandLine', () => {
       redact: 'all',
       redactKey: KEY_FILE,
       maxEventBytes: 0,
+      webhookListen: '127.0.0.1:8443',
+      webhookTlsCert: '/tls/tls.crt',
+      webhookTlsKey: '/tls/tls.key',
+      webhookClientCa: '/tls/ca.crt',
+      webhookKey: 'kube-audit',
+      webhookTimeout: 10000,
     });
   });
 
