@@ -16,6 +16,7 @@ import { RunLoop, Waker } from './run/loop.js';
 import { runSession, type StopState } from './run/session.js';
 import { Budget, checkpointLog, lineHandler, startHealth, tailSignals, updateGauges } from './run/wiring.js';
 import { Tailer, type FileProgress } from './tail/tailer.js';
+import { sinkStageFactory } from './process/sink-stages.js';
 import { webhookConfig } from './inputs/webhook/config.js';
 import { startWebhookReceiver } from './inputs/webhook/receiver.js';
 
@@ -47,7 +48,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const store = new CheckpointWriter(opts.stateDir);
   const deadLetter = createDeadLetterSpool(opts.stateDir, { logger, metrics });
   // fan-out wiring: every --sink gets every batch; a batch settles when all of them settled it (SPEC §10)
-  const deliverer = createFanOut({ uris: opts.sinks ?? [opts.sink], ctx: { logger, metrics, env, stateDir: opts.stateDir, deadLetter }, deadLetter });
+  const deliverer = createFanOut({ uris: opts.sinks ?? [opts.sink], ctx: { logger, metrics, env, stateDir: opts.stateDir, deadLetter }, deadLetter, makeStages: sinkStageFactory(opts, metrics) });
   for (const label of deliverer.labels) metrics.initSink(label);
   for (const i of inputs) metrics.initInput(i.key);
   auditStageMetrics(metrics.registry); // the audit series exist on /metrics before the first line
