@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { maskSinkUri } from '../deliver/mask-uri.js';
 import { isSecretName } from '../observe/log.js';
 import { formatOrigin } from './env-convention.js';
 import type { ResolvedConfig } from './index.js';
@@ -11,24 +12,6 @@ import type { AgentOptions, ConfigProblem, InputSpec } from './types.js';
 const MASK = '***';
 /** Env names shown by `tailship config` (values of secret-looking names masked). */
 const SHOWN_ENV = /^(TAILSHIP_|ALIBABA_CLOUD_|ALICLOUD_LOG_|NODE_NAME$)/;
-
-/** A sink URI with userinfo, `header.*` values and secret-looking query values replaced by `***`. */
-export function maskSinkUri(uri: string): string {
-  const q = uri.indexOf('?');
-  let base = q < 0 ? uri : uri.slice(0, q);
-  base = base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, `$1${MASK}@`);
-  if (q < 0) return base;
-  const params = uri
-    .slice(q + 1)
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      if (eq < 0) return pair;
-      const name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
-      return name.toLowerCase().startsWith('header.') || isSecretName(name) || /auth|pass|cred/i.test(name) ? `${pair.slice(0, eq)}=${MASK}` : pair;
-    });
-  return `${base}?${params.join('&')}`;
-}
 
 function whyJson(i: InputSpec): string | undefined {
   if (!i.json) return undefined;

@@ -1,5 +1,6 @@
 // SPEC §1: the command line. Every flag can also come from its env var; the flag wins.
 
+import { maskSinkUri } from '../deliver/mask-uri.js';
 import type { AgentOptions } from './types.js';
 import { closest } from './env-convention.js';
 
@@ -121,8 +122,7 @@ export const HELP_TEXT: string = buildHelp();
 
 /** Never echo a sink's credentials back in an error. */
 function safeValue(d: FlagDef, v: string): string {
-  if (d.kind !== 'sink') return v;
-  return v.replace(/\/\/[^/@]*@/, '//***@').replace(/\?.*$/, '?…');
+  return d.kind === 'sink' ? maskSinkUri(v) : v;
 }
 
 function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof AgentOptions] {

@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
+import { maskSinkUri } from './mask-uri.js';
 import type { Sink } from './sink.js';
+import { sinkUriError } from './sink-config-error.js';
 import { createFileSink } from './sinks/file-sink.js';
 import { createHttpSink } from './sinks/http-sink.js';
 import { createSlsSink } from './sinks/sls/sls-sink.js';
@@ -27,7 +29,7 @@ export function createSink(uri: string, ctx: CreateSinkContext): Sink {
   const text = uri.trim();
   if (text.startsWith('file:')) {
     const rest = text.slice('file:'.length);
-    if (rest === '') throw new Error(`invalid sink "file:": give a directory, e.g. file:./tailship-out (accepted: ${SINK_FORMS})`);
+    if (rest === '') throw sinkUriError(`invalid sink "file:": give a directory, e.g. file:./tailship-out (accepted: ${SINK_FORMS})`);
     const dir = rest.startsWith('//') ? fileURLToPath(text) : resolve(ctx.cwd ?? process.cwd(), rest);
     return createFileSink(dir, ctx);
   }
@@ -37,9 +39,9 @@ export function createSink(uri: string, ctx: CreateSinkContext): Sink {
     try {
       url = new URL(text);
     } catch {
-      throw new Error(`invalid sink "${mask(text)}": not a valid URL (accepted: ${SINK_FORMS})`);
+      throw sinkUriError(`invalid sink "${maskSinkUri(text)}": not a valid URL (accepted: ${SINK_FORMS})`);
     }
-    if (!url.hostname) throw new Error(`invalid sink "${mask(text)}": no host (accepted: ${SINK_FORMS})`);
+    if (!url.hostname) throw sinkUriError(`invalid sink "${maskSinkUri(text)}": no host (accepted: ${SINK_FORMS})`);
     return createHttpSink(url, ctx);
   }
   if (/^sls(\+http)?:\/\//i.test(text)) {
@@ -47,14 +49,9 @@ export function createSink(uri: string, ctx: CreateSinkContext): Sink {
     try {
       url = new URL(text);
     } catch {
-      throw new Error(`invalid sink "${mask(text)}": not a valid URL, e.g. sls://cn-hangzhou.log.aliyuncs.com?project=k8s-log-c123 (accepted: ${SINK_FORMS})`);
+      throw sinkUriError(`invalid sink "${maskSinkUri(text)}": not a valid URL, e.g. sls://cn-hangzhou.log.aliyuncs.com?project=k8s-log-c123 (accepted: ${SINK_FORMS})`);
     }
     return createSlsSink(url, ctx);
   }
-  throw new Error(`invalid sink "${mask(text)}": accepted forms are ${SINK_FORMS}`);
-}
-
-/** The URI as it may be printed: without user info (a password) and without query values (tokens). */
-function mask(uri: string): string {
-  return uri.replace(/\/\/[^/@]*@/, '//***@').replace(/([?&][^=&]+)=[^&]*/g, '$1=…');
+  throw sinkUriError(`invalid sink "${maskSinkUri(text)}": accepted forms are ${SINK_FORMS}`);
 }

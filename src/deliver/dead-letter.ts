@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import type { Batch } from '../batch/batch.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
+import { ErrorCodes } from '../errors.js';
+import { batchNdjson, logstoreFileStem } from './ndjson.js';
 import type { SinkError } from './sink.js';
-import { batchNdjson, fileError, logstoreFileStem } from './sinks/file-sink.js';
+import { localWriteError } from './write-error.js';
 
 /**
  * Batches the store refused for good (400, 422, a single log too large for it) are kept here, whole, so that an
@@ -12,7 +14,7 @@ import { batchNdjson, fileError, logstoreFileStem } from './sinks/file-sink.js';
  */
 export interface DeadLetterSpool {
   /** Appends one record for the batch, fdatasyncs, then resolves. Rejects with a SinkError when it cannot. */
-  write(batch: Batch, err: Pick<SinkError, 'message' | 'kind' | 'statusCode' | 'code' | 'responseBody'>, sinkName?: string): Promise<void>;
+  write(batch: Batch, err: Pick<SinkError, 'message' | 'kind' | 'statusCode' | 'code' | 'storeCode' | 'responseBody'>, sinkName?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,7 +25,7 @@ export function deadLetterDir(stateDir: string): string {
 
 /**
  * One NDJSON record per batch in `{stateDir}/dead-letter/{logstore}.ndjson`:
- * `{"time","sink","reason","kind","statusCode","code","responseBody","batch":{id,inputKey,logstore,project,product,
+ * `{"time","sink","reason","kind","statusCode","code","storeCode","responseBody","batch":{id,inputKey,logstore,project,product,
  * source,range,tags,events},"logs":[<each log as file: writes it, with __time__ and __tag__>]}`.
  * Counted in tailship_batches_dead_lettered_total once it is on disk.
  */
@@ -51,7 +53,7 @@ export function createDeadLetterSpool(stateDir: string, ctx: { logger: Logger; m
       const fh = f.fh;
       f.fh = undefined;
       await fh?.close().catch(() => undefined);
-      throw fileError(f.path, err);
+      throw localWriteError(f.path, err, ErrorCodes.DEAD_LETTER_WRITE);
     }
   }
 
@@ -88,7 +90,7 @@ export function createDeadLetterSpool(stateDir: string, ctx: { logger: Logger; m
 /** One spool line (with its newline). The logs are spliced in as already-rendered JSON text. */
 export function deadLetterRecord(
   batch: Batch,
-  err: Pick<SinkError, 'message' | 'kind' | 'statusCode' | 'code' | 'responseBody'>,
+  err: Pick<SinkError, 'message' | 'kind' | 'statusCode' | 'code' | 'storeCode' | 'responseBody'>,
   sinkName: string | undefined,
   at: number,
 ): string {
@@ -99,6 +101,7 @@ export function deadLetterRecord(
     kind: err.kind,
     statusCode: err.statusCode,
     code: err.code,
+    storeCode: err.storeCode,
     responseBody: err.responseBody,
     batch: {
       id: batch.id,

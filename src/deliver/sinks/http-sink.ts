@@ -6,8 +6,10 @@ import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
 import { BodyWriter, renderLog, writeLog } from '../render.js';
-import { parseRetryAfter } from '../retry-policy.js';
+import { ErrorCodes } from '../../errors.js';
+import { parseRetryAfter } from '../retry-after.js';
 import { SinkError, type Sink } from '../sink.js';
+import { sinkOptionError, sinkUriError } from '../sink-config-error.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -60,7 +62,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Reads an http(s) sink URI. Throws an Error that says what to fix (the CLI exits 2 with it). */
 export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefined>): HttpSinkConfig {
   const url = new URL(input.href);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`http sink: ${url.protocol} is not http: or https:`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw sinkUriError(`http sink: ${url.protocol} is not http: or https:`);
   const q = url.searchParams;
   const cfg: HttpSinkConfig = { url, display: '', gzipLevel: DEFAULT_GZIP_LEVEL, headers: {}, timeoutMs: DEFAULT_TIMEOUT_MS, insecure: false };
 
@@ -69,16 +71,16 @@ export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefi
     if (gz === 'false') cfg.gzipLevel = 0;
     else if (gz === 'true' || gz === '') cfg.gzipLevel = DEFAULT_GZIP_LEVEL;
     else if (/^[1-9]$/.test(gz)) cfg.gzipLevel = Number(gz);
-    else throw new Error(`http sink: ?gzip=${gz} is not valid: use ?gzip=false, ?gzip=true or a level ?gzip=1 … ?gzip=9`);
+    else throw sinkOptionError(`http sink: ?gzip=${gz} is not valid: use ?gzip=false, ?gzip=true or a level ?gzip=1 … ?gzip=9`);
   }
   const timeout = q.get('timeout');
   if (timeout !== null) {
-    if (!/^\d+$/.test(timeout) || Number(timeout) < 1) throw new Error(`http sink: ?timeout=${timeout} is not valid: give milliseconds, e.g. ?timeout=30000`);
+    if (!/^\d+$/.test(timeout) || Number(timeout) < 1) throw sinkOptionError(`http sink: ?timeout=${timeout} is not valid: give milliseconds, e.g. ?timeout=30000`);
     cfg.timeoutMs = Number(timeout);
   }
   const insecure = q.get('insecure');
   if (insecure !== null) {
-    if (insecure !== 'true' && insecure !== 'false') throw new Error(`http sink: ?insecure=${insecure} is not valid: use ?insecure=true or leave it out`);
+    if (insecure !== 'true' && insecure !== 'false') throw sinkOptionError(`http sink: ?insecure=${insecure} is not valid: use ?insecure=true or leave it out`);
     cfg.insecure = insecure === 'true';
   }
   const ca = q.get('ca');
@@ -86,15 +88,15 @@ export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefi
     try {
       cfg.ca = readFileSync(ca);
     } catch (err) {
-      throw new Error(`http sink: cannot read the CA file ?ca=${ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; give a PEM file readable by tailship`);
+      throw sinkOptionError(`http sink: cannot read the CA file ?ca=${ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; give a PEM file readable by tailship`);
     }
   }
   for (const [key, value] of q) {
     if (!key.startsWith('header.')) continue;
     const name = key.slice('header.'.length).toLowerCase();
-    if (!TOKEN.test(name)) throw new Error(`http sink: ?${key}= is not a valid header name`);
-    if (RESERVED_HEADERS.has(name)) throw new Error(`http sink: ?${key}= cannot be set: tailship sets ${name} itself`);
-    if (/[\r\n\0]/.test(value)) throw new Error(`http sink: the value of ?${key}= contains a line break`);
+    if (!TOKEN.test(name)) throw sinkOptionError(`http sink: ?${key}= is not a valid header name`);
+    if (RESERVED_HEADERS.has(name)) throw sinkOptionError(`http sink: ?${key}= cannot be set: tailship sets ${name} itself`);
+    if (/[\r\n\0]/.test(value)) throw sinkOptionError(`http sink: the value of ?${key}= contains a line break`);
     cfg.headers[name] = value;
   }
   // Credentials in the URL become Basic auth; the env var wins. Either way they leave the URL we print.
@@ -106,7 +108,7 @@ export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefi
   }
   const auth = env.TAILSHIP_HTTP_AUTHORIZATION;
   if (auth) {
-    if (/[\r\n\0]/.test(auth)) throw new Error('http sink: TAILSHIP_HTTP_AUTHORIZATION contains a line break');
+    if (/[\r\n\0]/.test(auth)) throw sinkOptionError('http sink: TAILSHIP_HTTP_AUTHORIZATION contains a line break');
     cfg.headers.authorization = auth;
   }
 
@@ -181,7 +183,7 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (deadline.aborted) {
-        throw new SinkError('retryable', `${where}: no complete answer within ${cfg.timeoutMs} ms (?timeout=)`, { code: 'TIMEOUT', cause: err });
+        throw new SinkError('retryable', ErrorCodes.SINK_TIMEOUT, `${where}: no complete answer within ${cfg.timeoutMs} ms (?timeout=)`, { cause: err });
       }
       throw networkError(where, err);
     }
@@ -246,27 +248,26 @@ export function responseError(
   const said = body ? `: ${oneLine(body, 300)}` : '';
   if (status === 408 || status === 429 || status >= 500) {
     const retryAfterMs = parseRetryAfter(headers['retry-after'], now);
-    return new SinkError('retryable', `${where}: the store answered ${status}${said}`, { ...extra, retryAfterMs });
+    const code = status === 429 ? ErrorCodes.SINK_THROTTLED : status === 408 ? ErrorCodes.SINK_TIMEOUT : ErrorCodes.SINK_HTTP_5XX;
+    return new SinkError('retryable', code, `${where}: the store answered ${status}${said}`, { ...extra, retryAfterMs });
   }
   if (status === 413) {
-    return new SinkError('too-large', `${where}: the store answered 413 (request too large)${said}`, extra);
+    return new SinkError('too-large', ErrorCodes.SINK_TOO_LARGE, `${where}: the store answered 413 (request too large)${said}`, extra);
   }
   if (status === 401 || status === 403) {
-    return new SinkError(
-      'blocked',
-      `${where}: the store answered ${status}${said}; fix: check TAILSHIP_HTTP_AUTHORIZATION (or ?header.) has credentials the store accepts`,
-      extra,
-    );
+    const fix = 'check TAILSHIP_HTTP_AUTHORIZATION (or ?header.) has credentials the store accepts';
+    return new SinkError('blocked', ErrorCodes.SINK_AUTH, `${where}: the store answered ${status}${said}; fix: ${fix}`, { ...extra, fix });
   }
   if (status >= 300 && status < 400) {
     const location = typeof headers.location === 'string' ? ` to ${headers.location.split('?')[0]}` : '';
-    return new SinkError('blocked', `${where}: the store answered a redirect ${status}${location}; fix: set the sink URI to the final address`, extra);
+    const fix = 'set the sink URI to the final address';
+    return new SinkError('blocked', ErrorCodes.SINK_HTTP_REDIRECT, `${where}: the store answered a redirect ${status}${location}; fix: ${fix}`, { ...extra, fix });
   }
   if (status >= 400 && status < 500) {
-    return new SinkError('rejected', `${where}: the store rejected the batch with ${status}${said}`, extra);
+    return new SinkError('rejected', ErrorCodes.SINK_HTTP_4XX, `${where}: the store rejected the batch with ${status}${said}`, extra);
   }
   // 1xx or other oddities that undici hands over as final: retry, never drop.
-  return new SinkError('retryable', `${where}: unexpected answer ${status}${said}`, extra);
+  return new SinkError('retryable', ErrorCodes.SINK_HTTP_UNEXPECTED, `${where}: unexpected answer ${status}${said}`, extra);
 }
 
 const TLS_TRUST_CODES = new Set([
@@ -286,13 +287,14 @@ function networkError(where: string, err: unknown): SinkError {
   const code = e?.code ?? e?.cause?.code;
   const detail = e instanceof Error ? e.message : String(err);
   if (code && TLS_TRUST_CODES.has(code)) {
-    return new SinkError(
-      'blocked',
-      `${where}: the store's TLS certificate is not trusted (${code}); fix: give its CA with ?ca=FILE, or fix the certificate`,
-      { code, cause: err },
-    );
+    const fix = 'give its CA with ?ca=FILE, or fix the certificate';
+    return new SinkError('blocked', ErrorCodes.SINK_TLS_UNTRUSTED, `${where}: the store's TLS certificate is not trusted (${code}); fix: ${fix}`, {
+      storeCode: code,
+      fix,
+      cause: err,
+    });
   }
-  return new SinkError('retryable', `${where}: ${code ? `${code} ` : ''}${detail}`, { code, cause: err });
+  return new SinkError('retryable', ErrorCodes.SINK_NETWORK, `${where}: ${code ? `${code} ` : ''}${detail}`, { ...(code ? { storeCode: code } : {}), cause: err });
 }
 
 async function readPrefix(body: AsyncIterable<Buffer>, limit: number): Promise<string> {

@@ -1,3 +1,4 @@
+import { ErrorCodes, type ErrorCode } from '../../../errors.js';
 import { SinkError, type SinkErrorKind } from '../../sink.js';
 
 /**
@@ -55,14 +56,6 @@ export function parseErrorBody(text: string): { code?: string; message?: string 
   }
 }
 
-/** `Retry-After` in seconds or as an HTTP date, in milliseconds from now. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 export function kindOf(status: number, code: string | undefined, logs: number): SinkErrorKind {
   if (code && RETRYABLE_CODES.has(code)) return 'retryable';
   if (code === 'PostBodyTooLarge' || status === 413) return logs > 1 ? 'too-large' : 'rejected';
@@ -80,6 +73,43 @@ export function kindOf(status: number, code: string | undefined, logs: number): 
       return 'blocked';
   }
   return 'rejected';
+}
+
+/** tailship's stable code for an SLS answer: the SLS errorCode is kept beside it as `storeCode`. */
+export function codeOf(status: number, code: string | undefined): ErrorCode {
+  switch (code) {
+    case 'WriteQuotaExceed':
+    case 'ShardWriteQuotaExceed':
+    case 'ServerBusy':
+      return ErrorCodes.SINK_THROTTLED;
+    case 'RequestTimeout':
+      return ErrorCodes.SINK_TIMEOUT;
+    case 'InternalServerError':
+      return ErrorCodes.SINK_HTTP_5XX;
+    case 'RequestTimeExpired':
+    case 'InvalidRequestTime':
+      return ErrorCodes.SLS_CLOCK_SKEW;
+    case 'PostBodyTooLarge':
+      return ErrorCodes.SINK_TOO_LARGE;
+    case 'Unauthorized':
+    case 'SignatureNotMatch':
+    case 'InvalidAccessKeyId':
+    case 'ProjectForbidden':
+      return ErrorCodes.SINK_AUTH;
+    case 'ProjectNotExist':
+      return ErrorCodes.SLS_PROJECT_NOT_EXIST;
+    case 'LogStoreNotExist':
+      return ErrorCodes.SLS_LOGSTORE_NOT_EXIST;
+    case 'InvalidCompressType':
+      return ErrorCodes.SLS_COMPRESSION_UNSUPPORTED;
+  }
+  if (status === 413) return ErrorCodes.SINK_TOO_LARGE;
+  if (status === 429) return ErrorCodes.SINK_THROTTLED;
+  if (status === 408) return ErrorCodes.SINK_TIMEOUT;
+  if (status >= 500) return ErrorCodes.SINK_HTTP_5XX;
+  if (status === 401 || status === 403) return ErrorCodes.SINK_AUTH;
+  if (status >= 400) return ErrorCodes.SINK_HTTP_4XX;
+  return ErrorCodes.SINK_HTTP_UNEXPECTED;
 }
 
 /** What the operator should do, per code. */
@@ -121,9 +151,10 @@ export function sinkErrorFor(reply: SlsReply, c: ErrorContext): SinkError {
   const message =
     `SLS refused ${c.operation ?? 'PutLogs'} to project ${c.project} logstore ${c.logstore} at ${c.endpoint} ` +
     `(HTTP ${reply.status}, ${what}${rid})${fix ? `: ${fix}` : ''}`;
-  return new SinkError(kind, message, {
+  return new SinkError(kind, codeOf(reply.status, reply.code), message, {
     statusCode: reply.status,
-    ...(reply.code ? { code: reply.code } : {}),
+    ...(reply.code ? { storeCode: reply.code } : {}),
+    ...(fix ? { fix } : {}),
     ...(reply.retryAfterMs !== undefined ? { retryAfterMs: reply.retryAfterMs } : {}),
     responseBody: reply.body.slice(0, BODY_LIMIT),
   });
@@ -132,10 +163,14 @@ export function sinkErrorFor(reply: SlsReply, c: ErrorContext): SinkError {
 /** A request that got no answer: connection refused/reset, DNS, TLS, timeout, abort. */
 export function networkError(err: unknown, c: Pick<ErrorContext, 'project' | 'logstore' | 'endpoint'>): SinkError {
   const e = err as { code?: string; name?: string; message?: string };
-  const code = e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED' ? 'Aborted' : (e.code ?? e.name ?? 'RequestError');
+  const aborted = e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED';
+  const timedOut = e.code === 'UND_ERR_CONNECT_TIMEOUT' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT';
+  const what = aborted ? 'Aborted' : (e.code ?? e.name ?? 'RequestError');
+  const code = aborted ? ErrorCodes.SINK_ABORTED : timedOut ? ErrorCodes.SINK_TIMEOUT : ErrorCodes.SINK_NETWORK;
   return new SinkError(
     'retryable',
-    `SLS PutLogs to project ${c.project} logstore ${c.logstore} at ${c.endpoint} failed: ${code}: ${e.message ?? String(err)}`,
-    { code, cause: err },
+    code,
+    `SLS PutLogs to project ${c.project} logstore ${c.logstore} at ${c.endpoint} failed: ${what}: ${e.message ?? String(err)}`,
+    { ...(aborted ? {} : { storeCode: what }), cause: err },
   );
 }
