@@ -6,8 +6,8 @@ import path from 'node:path';
 import { maskSinkUri } from '../deliver/mask-uri.js';
 import { isSecretName } from '../observe/log.js';
 import { formatOrigin } from './env-convention.js';
-import type { ResolvedConfig } from './index.js';
-import type { AgentOptions, ConfigProblem, InputSpec } from './types.js';
+import type { AgentOptions, ConfigProblem, InputSpec, ResolvedConfig } from './types.js';
+import { isAckAuditLogstore } from '../convention/audit-logstore.js';
 
 const MASK = '***';
 /** Env names shown by `tailship config` (values of secret-looking names masked). */
@@ -16,7 +16,7 @@ const SHOWN_ENV = /^(TAILSHIP_|ALIBABA_CLOUD_|ALICLOUD_LOG_|NODE_NAME$)/;
 function whyJson(i: InputSpec): string | undefined {
   if (!i.json) return undefined;
   if (i.product === 'k8s-audit') return 'product k8s-audit';
-  if (i.logstore.startsWith('audit-') && i.logstore.length === 39) return 'ACK audit logstore (audit- + 33-character cluster id)';
+  if (isAckAuditLogstore(i.logstore)) return 'ACK audit logstore (audit- + 33-character cluster id)';
   return '_jsonfile';
 }
 

@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 import type { ConfigProblem, InputSpec, Origin } from './types.js';
+import { isAckAuditLogstore } from '../convention/audit-logstore.js';
 
 /** `loong_logs_` first: it wins over `aliyun_logs_` for the same rest-of-name, as in LoongCollector. */
 export const PREFIXES = ['loong_logs_', 'aliyun_logs_'] as const;
@@ -36,7 +37,6 @@ export const KNOWN_SUFFIXES = [
 const STDOUT_VALUES = new Set(['stdout', 'stdout-only', 'stderr-only']);
 const PLACEHOLDER_RE = /\$?\{\s*cluster[_-]?id\s*\}/i;
 const RESERVED_TAG_RE = /^__.*__$/;
-const AUDIT_LOGSTORE_LEN = 'audit-'.length + 33;
 
 export interface EnvVar {
   name: string;
@@ -392,7 +392,7 @@ function buildInput(
   }
   // Logtail's hard-coded audit rule (research §1.2): these are JSON whatever _jsonfile says.
   if (input.product === 'k8s-audit') input.json = true;
-  if (input.logstore.startsWith('audit-') && input.logstore.length === AUDIT_LOGSTORE_LEN) input.json = true;
+  if (isAckAuditLogstore(input.logstore)) input.json = true;
 
   const shard = values.get('shard');
   if (shard) input.shard = intInRange(shard, 1, 10, 2, 'shard count', err);

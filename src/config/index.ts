@@ -3,24 +3,12 @@
 import { applyConvention, formatOrigin } from './env-convention.js';
 import { gatherEnvSources, parseGlobalTags } from './env-sources.js';
 import { loadManifests } from './manifests.js';
-import type { AgentOptions, ConfigProblem, InputSpec } from './types.js';
+import type { AgentOptions, ConfigProblem, InputSpec, ResolvedConfig } from './types.js';
 
-export type { AgentOptions, ConfigProblem, InputSpec, Origin, StartAt } from './types.js';
+export type { AgentOptions, ConfigProblem, InputSpec, Origin, ResolvedConfig, StartAt } from './types.js';
 export { parseCommandLine, UsageError, HELP_TEXT, DEFAULT_OPTIONS, type Command, type CommandName } from './options.js';
 export { formatOrigin } from './env-convention.js';
 export { describeConfig } from './describe.js';
-
-export interface ResolvedConfig {
-  /** File inputs to tail. */
-  inputs: InputSpec[];
-  /** `stdout` inputs: reported, not collected (each also has a warning). */
-  skipped: InputSpec[];
-  /** Errors: any one makes the configuration invalid (`run` and `config` exit 2). */
-  problems: ConfigProblem[];
-  warnings: ConfigProblem[];
-  /** Debug-level notes (manifest documents skipped because they are not pods, …). */
-  notes: string[];
-}
 
 /** What `run` prints when no input is configured at all. */
 export const NO_INPUT_HELP = [

@@ -3,6 +3,7 @@
 import { maskSinkUri } from '../deliver/mask-uri.js';
 import type { AgentOptions } from './types.js';
 import { closest } from './env-convention.js';
+import { parseHostPort } from '../net/host-port.js';
 
 export type CommandName = 'run' | 'config' | 'status' | 'help' | 'version';
 
@@ -169,10 +170,13 @@ function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof A
       return raw;
     case 'listen': {
       if (raw === 'off') return raw;
-      const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]*):(\d{1,5})$/.exec(raw);
-      if (!m) fail('is not off or HOST:PORT', `e.g. ${example}127.0.0.1:2020 (or [::1]:2020, or off)`);
-      if (m![1] === '') fail('has no host', `name the address, e.g. ${example}0.0.0.0:${m![2]} to listen on every interface`);
-      if (Number(m![2]) > 65535) fail('has a port above 65535', `use a port from 0 to 65535 (0 picks a free one)`);
+      const hp = parseHostPort(raw);
+      if ('error' in hp) {
+        return hp.error === 'port-range'
+          ? fail('has a port above 65535', `use a port from 0 to 65535 (0 picks a free one)`)
+          : fail('is not off or HOST:PORT', `e.g. ${example}127.0.0.1:2020 (or [::1]:2020, or off)`);
+      }
+      if (hp.host === '') fail('has no host', `name the address, e.g. ${example}0.0.0.0:${hp.port} to listen on every interface`);
       return raw;
     }
     case 'sink': {

@@ -39,6 +39,19 @@ export interface ConfigProblem {
   fix: string;
 }
 
+/** What the config stage resolved: the inputs to tail, or the problems to fix. */
+export interface ResolvedConfig {
+  /** File inputs to tail. */
+  inputs: InputSpec[];
+  /** `stdout` inputs: reported, not collected (each also has a warning). */
+  skipped: InputSpec[];
+  /** Errors: any one makes the configuration invalid (`run` and `config` exit 2). */
+  problems: ConfigProblem[];
+  warnings: ConfigProblem[];
+  /** Debug-level notes (manifest documents skipped because they are not pods, …). */
+  notes: string[];
+}
+
 export type StartAt = 'beginning' | 'end';
 
 /** SPEC §1 flags after defaults and env fallbacks. */

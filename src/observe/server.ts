@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import { parseHostPort } from '../net/host-port.js';
 
 export interface ObserveServer {
   /** The port actually bound (useful with port 0). */
@@ -11,10 +12,9 @@ export interface ObserveServer {
 
 /** `HOST:PORT` (IPv6 as `[::1]:2020`) → its parts; throws an Error saying the expected form. */
 export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new Error(`invalid --listen "${listen}": use HOST:PORT (e.g. 127.0.0.1:2020, 0.0.0.0:2020, [::1]:2020) or off`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+  const hp = parseHostPort(listen);
+  if ('error' in hp) throw new Error(`invalid --listen "${listen}": use HOST:PORT (e.g. 127.0.0.1:2020, 0.0.0.0:2020, [::1]:2020) or off`);
+  return { host: hp.host || '0.0.0.0', port: hp.port };
 }
 
 /**

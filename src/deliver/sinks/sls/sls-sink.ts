@@ -14,6 +14,7 @@ import { encodeLogGroup, groupMetaSize, toSlsLog, type GroupMeta } from './log-g
 import { lz4CompressBlock } from './lz4.js';
 import { parseSlsUri, type SlsOptions } from './options.js';
 import { splitLogs } from './split.js';
+import { isAckAuditLogstore } from '../../../convention/audit-logstore.js';
 
 const deflateAsync = promisify(deflate);
 
@@ -204,7 +205,7 @@ class SlsSink implements Sink {
   ): Promise<boolean> {
     const mode = this.#opts.create;
     if (mode === 'false') return false;
-    const product = batch.product || (/^audit-.{33}$/.test(batch.logstore) ? 'k8s-audit' : undefined);
+    const product = batch.product || (isAckAuditLogstore(batch.logstore) ? 'k8s-audit' : undefined);
     const rid = notExist.requestId ? ` (request id ${notExist.requestId})` : '';
     if (product && mode !== 'always') {
       throw new SinkError(
