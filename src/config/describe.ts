@@ -43,7 +43,7 @@ function describeInput(i: InputSpec) {
 }
 
 function describeProblem(p: ConfigProblem) {
-  return { variable: p.variable, origin: formatOrigin(p.origin), message: p.message, fix: p.fix };
+  return { code: p.code, variable: p.variable, origin: formatOrigin(p.origin), message: p.message, fix: p.fix };
 }
 
 /** The JSON object `tailship config` prints. */

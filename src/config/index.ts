@@ -1,5 +1,6 @@
 // The configuration stage: options + env + env files + manifests → the inputs to tail, or the problems to fix.
 
+import { ErrorCodes } from '../errors.js';
 import { applyConvention, formatOrigin } from './env-convention.js';
 import { gatherEnvSources, parseGlobalTags } from './env-sources.js';
 import { loadManifests } from './manifests.js';
@@ -58,6 +59,7 @@ export async function resolveConfig(options: AgentOptions, env: NodeJS.ProcessEn
     if (input.stdout) {
       out.skipped.push(input);
       out.warnings.push({
+        code: ErrorCodes.CONFIG_STDOUT_INPUT,
         variable,
         origin: input.origin,
         message: `"${input.path}" asks for container stdout, which tailship does not collect (it reads files); this input is skipped`,
@@ -69,6 +71,7 @@ export async function resolveConfig(options: AgentOptions, env: NodeJS.ProcessEn
     const prev = seen.get(input.hostPath);
     if (prev) {
       out.problems.push({
+        code: ErrorCodes.CONFIG_DUPLICATE_INPUT,
         variable,
         origin: input.origin,
         message: `reads the same host path ${input.hostPath} as input "${prev.key}" (${formatOrigin(prev.origin)}), so every line would be shipped twice`,

@@ -1,6 +1,7 @@
 // SPEC §1: the command line. Every flag can also come from its env var; the flag wins.
 
 import { maskSinkUri } from '../deliver/mask-uri.js';
+import { ErrorCodes, TailshipError } from '../errors.js';
 import type { AgentOptions } from './types.js';
 import { closest } from './env-convention.js';
 import { parseHostPort } from '../net/host-port.js';
@@ -15,14 +16,14 @@ export interface Command {
 }
 
 /** A mistake on the command line or in a TAILSHIP_* variable. The CLI prints the message and exits 2. */
-export class UsageError extends Error {
+export class UsageError extends TailshipError {
   override name = 'UsageError';
   constructor(
     message: string,
     /** The flag or env var at fault. */
     readonly flag?: string,
   ) {
-    super(message);
+    super(ErrorCodes.CONFIG_FLAG, message);
   }
 }
 

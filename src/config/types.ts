@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 // The resolved configuration: what the config stage hands to the rest of the pipeline.
 
 /** Where a variable was found, so that every error can name it. */
@@ -31,6 +32,8 @@ export interface InputSpec {
 }
 
 export interface ConfigProblem {
+  /** Stable code (ErrorCodes.CONFIG_*): what tests and tools match on; the message may be reworded. */
+  code: ErrorCode;
   /** The variable (or flag) at fault, e.g. `aliyun_logs_audit_tag`. */
   variable: string;
   origin: Origin;
