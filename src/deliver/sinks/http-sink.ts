@@ -8,7 +8,7 @@ import type { Metrics } from '../../observe/metrics.js';
 import { BodyWriter, renderLog, writeLog } from '../render.js';
 import { ErrorCodes } from '../../errors.js';
 import { parseRetryAfter } from '../retry-after.js';
-import { SinkError, type Sink } from '../sink.js';
+import { closedError, SinkError, type Sink } from '../sink.js';
 import { sinkOptionError, sinkUriError } from '../sink-config-error.js';
 
 const gzipAsync = promisify(gzip);
@@ -143,7 +143,10 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
   });
   const path = `${cfg.url.pathname}${cfg.url.search}`;
 
+  let closing: Promise<void> | undefined;
+
   async function send(batch: Batch, signal?: AbortSignal): Promise<void> {
+    if (closing) throw closedError('http');
     signal?.throwIfAborted();
     let body: Buffer;
     if (cfg.gzipLevel > 0) {
@@ -190,16 +193,22 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
     throw responseError(where, status, resHeaders, text);
   }
 
+  async function closePool(): Promise<void> {
+    // Let requests on the wire finish briefly; a batch cut off here is not acknowledged and is sent again later.
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 2000)));
+    const outcome = await Promise.race([pool.close().then(() => 'closed' as const), graceOver]);
+    clearTimeout(timer);
+    if (outcome === 'late') await pool.destroy();
+  }
+
   return {
     name: 'http',
     send,
-    async close(): Promise<void> {
-      // Let requests on the wire finish briefly; a batch cut off here is not acknowledged and is sent again later.
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 2000)));
-      const outcome = await Promise.race([pool.close().then(() => 'closed' as const), graceOver]);
-      clearTimeout(timer);
-      if (outcome === 'late') await pool.destroy();
+    close(): Promise<void> {
+      // Once, whoever calls: a second close() waits for the first (the sink contract: close is idempotent).
+      closing ??= closePool();
+      return closing;
     },
   };
 }

@@ -67,6 +67,7 @@ class SlsSink implements Sink {
   readonly #createFailed = new Map<string, { at: number; error: SinkError }>();
   readonly #startedAt = Date.now();
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(opts: SlsOptions, ctx: SlsSinkContext) {
     this.#opts = opts;
@@ -137,10 +138,11 @@ class SlsSink implements Sink {
     this.#progress.delete(batch);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    // Once, whoever calls: a second close() waits for the first (the sink contract).
     this.#closed = true;
-    await this.#client.close();
+    this.#closing ??= this.#client.close();
+    return this.#closing;
   }
 
   async #putLogs(
