@@ -6,7 +6,7 @@ import { formatStatus, readStatus } from './status.js';
 
 let ranAgent = false;
 
-/** argv + env → run | config | status; maps outcomes to exit codes (0 ok, 1 fatal, 2 usage or config). */
+/** argv + env → run | config | status | replay; maps outcomes to exit codes (0 ok, 1 fatal, 2 usage or config). */
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let cmd;
   try {
@@ -31,6 +31,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       process.stdout.write(cmd.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
       return 0;
     }
+    case 'replay':
+      return (await import('./deliver/replay-command.js')).replayCommand(cmd, env);
     case 'config':
     case 'run':
       break;

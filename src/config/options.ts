@@ -6,13 +6,15 @@ import type { AgentOptions } from './types.js';
 import { closest } from './env-convention.js';
 import { parseHostPort } from '../net/host-port.js';
 
-export type CommandName = 'run' | 'config' | 'status' | 'help' | 'version';
+export type CommandName = 'run' | 'config' | 'status' | 'replay' | 'help' | 'version';
 
 export interface Command {
   command: CommandName;
   options: AgentOptions;
-  /** `--json`: machine-readable output (for `status`). */
+  /** `--json`: machine-readable output (for `status` and `replay`). */
   json?: boolean;
+  /** `--dry-run` (for `replay`): report what would be sent, send nothing. */
+  dryRun?: boolean;
 }
 
 /** A mistake on the command line or in a TAILSHIP_* variable. The CLI prints the message and exits 2. */
@@ -76,7 +78,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--exit-when-idle', env: 'TAILSHIP_EXIT_WHEN_IDLE', key: 'exitWhenIdle', kind: 'bool', meta: '', help: 'run: exit 0 once every input is read to its end and acknowledged (demos, tests)' },
 ];
 
-const COMMANDS: readonly CommandName[] = ['run', 'config', 'status', 'help', 'version'];
+const COMMANDS: readonly CommandName[] = ['run', 'config', 'status', 'replay', 'help', 'version'];
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SINK_SCHEMES = ['file:', 'stdout:', 'http://', 'https://', 'sls://', 'sls+http://'];
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -98,18 +100,21 @@ function buildHelp(): string {
   return [
     'tailship: tail log files and ship them; a vendor-neutral drop-in for logtail-ds (aliyun_logs_* configuration).',
     '',
-    'Usage: tailship [run|config|status] [flags]',
+    'Usage: tailship [run|config|status|replay] [flags]',
     '',
     'Commands:',
     '  run (default)                   discover the configuration, tail, ship; stops cleanly on SIGTERM/SIGINT',
     '  config                          print the resolved configuration as JSON (secrets masked); exit 2 if invalid',
     '  status [--json]                 print per-file progress from the state dir',
+    '  replay [--dry-run] [--json]     send the dead-letter spool ({state-dir}/dead-letter/) to --sink again;',
+    '                                  exit 0 when nothing is left in it, 1 when entries stay (refused again)',
     '  --help, -h                      this text',
     '  --version, -v                   the version',
     '',
     'Flags (each also from its env var in brackets; the flag wins; --flag VALUE and --flag=VALUE both work):',
     ...rows,
-    `${'  --json'.padEnd(34)}status: print JSON`,
+    `${'  --json'.padEnd(34)}status, replay: print JSON`,
+    `${'  --dry-run'.padEnd(34)}replay: list what would be sent, send nothing`,
     '',
     'Sizes (N) take an optional K, M or G suffix (powers of 1024), e.g. 16M. Durations (MS) take ms, s or m, e.g. 10s.',
     '',
@@ -201,6 +206,7 @@ interface Given {
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Command {
   let command: CommandName | undefined;
   let json = false;
+  let dryRun = false;
   let wantHelp = false;
   let wantVersion = false;
   const given = new Map<FlagDef, Given[]>();
@@ -223,16 +229,20 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
       json = true;
       continue;
     }
+    if (arg === '--dry-run') {
+      dryRun = true;
+      continue;
+    }
     if (arg.startsWith('--') && arg.length > 2) {
       const eq = arg.indexOf('=');
       const name = eq < 0 ? arg : arg.slice(0, eq);
       const d = FLAGS.find((f) => f.flag === name);
-      if (!d && ['--json', '--help', '--version'].includes(name)) {
+      if (!d && ['--json', '--dry-run', '--help', '--version'].includes(name)) {
         fail(new UsageError(`${name} takes no value; write ${name} alone`, name));
         continue;
       }
       if (!d) {
-        const guess = closest(name.slice(2), [...FLAGS.map((f) => f.flag.slice(2)), 'json', 'help', 'version']);
+        const guess = closest(name.slice(2), [...FLAGS.map((f) => f.flag.slice(2)), 'json', 'dry-run', 'help', 'version']);
         fail(new UsageError(`unknown flag ${name}${guess ? `; did you mean --${guess}?` : ''}`, name));
         continue;
       }
@@ -270,7 +280,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
     fail(
       new UsageError(
         command === undefined
-          ? `unknown command "${arg}"${guess ? `; did you mean ${guess}?` : ''}; commands are run, config, status`
+          ? `unknown command "${arg}"${guess ? `; did you mean ${guess}?` : ''}; commands are run, config, status, replay`
           : `unexpected argument "${arg}" after the command ${command}; give flag values with their flag (--flag VALUE)`,
         arg,
       ),
@@ -319,5 +329,6 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
   if (firstError) throw firstError;
   const out: Command = { command: command ?? 'run', options };
   if (json) out.json = true;
+  if (dryRun) out.dryRun = true;
   return out;
 }

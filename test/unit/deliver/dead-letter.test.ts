@@ -55,6 +55,9 @@ describe('dead-letter spool', () => {
         range: batch.range,
         tags: batch.tags,
         events: 2,
+        shard: 2,
+        ttl: 90,
+        logstoreMode: 'standard',
       },
       logs: batchNdjson(batch).trimEnd().split('\n').map((l) => JSON.parse(l)),
     });
