@@ -32,14 +32,23 @@ export interface ErrorContext {
   operation?: string;
 }
 
-const RETRYABLE_CODES = new Set([
-  'WriteQuotaExceed',
-  'ShardWriteQuotaExceed',
-  'ServerBusy',
-  'InternalServerError',
-  'RequestTimeout',
-  'RequestTimeExpired',
-]);
+/** The SLS errorCodes tailship knows: what the deliverer does with each, and tailship's stable code for it. */
+const SLS_CODES: Record<string, { kind: 'retryable' | 'blocked'; code: ErrorCode }> = {
+  WriteQuotaExceed: { kind: 'retryable', code: ErrorCodes.SINK_THROTTLED },
+  ShardWriteQuotaExceed: { kind: 'retryable', code: ErrorCodes.SINK_THROTTLED },
+  ServerBusy: { kind: 'retryable', code: ErrorCodes.SINK_THROTTLED },
+  InternalServerError: { kind: 'retryable', code: ErrorCodes.SINK_HTTP_5XX },
+  RequestTimeout: { kind: 'retryable', code: ErrorCodes.SINK_TIMEOUT },
+  RequestTimeExpired: { kind: 'retryable', code: ErrorCodes.SLS_CLOCK_SKEW },
+  Unauthorized: { kind: 'blocked', code: ErrorCodes.SINK_AUTH },
+  SignatureNotMatch: { kind: 'blocked', code: ErrorCodes.SINK_AUTH },
+  InvalidAccessKeyId: { kind: 'blocked', code: ErrorCodes.SINK_AUTH },
+  ProjectForbidden: { kind: 'blocked', code: ErrorCodes.SINK_AUTH },
+  ProjectNotExist: { kind: 'blocked', code: ErrorCodes.SLS_PROJECT_NOT_EXIST },
+  LogStoreNotExist: { kind: 'blocked', code: ErrorCodes.SLS_LOGSTORE_NOT_EXIST },
+  InvalidCompressType: { kind: 'blocked', code: ErrorCodes.SLS_COMPRESSION_UNSUPPORTED },
+  InvalidRequestTime: { kind: 'blocked', code: ErrorCodes.SLS_CLOCK_SKEW },
+};
 
 const BODY_LIMIT = 2048;
 
@@ -57,53 +66,19 @@ export function parseErrorBody(text: string): { code?: string; message?: string 
 }
 
 export function kindOf(status: number, code: string | undefined, logs: number): SinkErrorKind {
-  if (code && RETRYABLE_CODES.has(code)) return 'retryable';
+  const known = code ? SLS_CODES[code] : undefined;
+  if (known?.kind === 'retryable') return 'retryable';
   if (code === 'PostBodyTooLarge' || status === 413) return logs > 1 ? 'too-large' : 'rejected';
   if (status >= 500 || status === 408 || status === 429) return 'retryable';
   if (status === 401 || status === 403 || status === 404) return 'blocked';
-  switch (code) {
-    case 'Unauthorized':
-    case 'SignatureNotMatch':
-    case 'InvalidAccessKeyId':
-    case 'ProjectNotExist':
-    case 'LogStoreNotExist':
-    case 'ProjectForbidden':
-    case 'InvalidCompressType':
-    case 'InvalidRequestTime':
-      return 'blocked';
-  }
-  return 'rejected';
+  return known?.kind ?? 'rejected';
 }
 
 /** tailship's stable code for an SLS answer: the SLS errorCode is kept beside it as `storeCode`. */
 export function codeOf(status: number, code: string | undefined): ErrorCode {
-  switch (code) {
-    case 'WriteQuotaExceed':
-    case 'ShardWriteQuotaExceed':
-    case 'ServerBusy':
-      return ErrorCodes.SINK_THROTTLED;
-    case 'RequestTimeout':
-      return ErrorCodes.SINK_TIMEOUT;
-    case 'InternalServerError':
-      return ErrorCodes.SINK_HTTP_5XX;
-    case 'RequestTimeExpired':
-    case 'InvalidRequestTime':
-      return ErrorCodes.SLS_CLOCK_SKEW;
-    case 'PostBodyTooLarge':
-      return ErrorCodes.SINK_TOO_LARGE;
-    case 'Unauthorized':
-    case 'SignatureNotMatch':
-    case 'InvalidAccessKeyId':
-    case 'ProjectForbidden':
-      return ErrorCodes.SINK_AUTH;
-    case 'ProjectNotExist':
-      return ErrorCodes.SLS_PROJECT_NOT_EXIST;
-    case 'LogStoreNotExist':
-      return ErrorCodes.SLS_LOGSTORE_NOT_EXIST;
-    case 'InvalidCompressType':
-      return ErrorCodes.SLS_COMPRESSION_UNSUPPORTED;
-  }
-  if (status === 413) return ErrorCodes.SINK_TOO_LARGE;
+  const known = code ? SLS_CODES[code] : undefined;
+  if (known) return known.code;
+  if (code === 'PostBodyTooLarge' || status === 413) return ErrorCodes.SINK_TOO_LARGE;
   if (status === 429) return ErrorCodes.SINK_THROTTLED;
   if (status === 408) return ErrorCodes.SINK_TIMEOUT;
   if (status >= 500) return ErrorCodes.SINK_HTTP_5XX;
