@@ -35,23 +35,20 @@ export function createSink(uri: string, ctx: CreateSinkContext): Sink {
   }
   if (text === 'stdout:' || text === 'stdout') return createStdoutSink(ctx);
   if (/^https?:\/\//i.test(text)) {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw sinkUriError(`invalid sink "${maskSinkUri(text)}": not a valid URL (accepted: ${SINK_FORMS})`);
-    }
+    const url = parseUrl(text, '');
     if (!url.hostname) throw sinkUriError(`invalid sink "${maskSinkUri(text)}": no host (accepted: ${SINK_FORMS})`);
     return createHttpSink(url, ctx);
   }
   if (/^sls(\+http)?:\/\//i.test(text)) {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw sinkUriError(`invalid sink "${maskSinkUri(text)}": not a valid URL, e.g. sls://cn-hangzhou.log.aliyuncs.com?project=k8s-log-c123 (accepted: ${SINK_FORMS})`);
-    }
-    return createSlsSink(url, ctx);
+    return createSlsSink(parseUrl(text, ', e.g. sls://cn-hangzhou.log.aliyuncs.com?project=k8s-log-c123'), ctx);
   }
   throw sinkUriError(`invalid sink "${maskSinkUri(text)}": accepted forms are ${SINK_FORMS}`);
+}
+
+function parseUrl(text: string, example: string): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw sinkUriError(`invalid sink "${maskSinkUri(text)}": not a valid URL${example} (accepted: ${SINK_FORMS})`);
+  }
 }

@@ -19,20 +19,9 @@ export interface DeadLetterRecord {
   code?: string;
   storeCode?: string;
   responseBody?: string;
-  batch: {
-    id: string;
-    inputKey: string;
-    logstore: string;
-    project?: string;
-    product?: string;
-    source: string;
-    range: Batch['range'];
-    tags: Record<string, string>;
-    events: number;
-    shard?: number;
-    ttl?: number;
-    logstoreMode?: Batch['logstoreMode'];
-  };
+  /** The batch without its events (their count instead); shard, ttl and mode are absent in older records. */
+  batch: Pick<Batch, 'id' | 'inputKey' | 'logstore' | 'project' | 'product' | 'source' | 'range' | 'tags'> &
+    Partial<Pick<Batch, 'shard' | 'ttl' | 'logstoreMode'>> & { events: number };
   logs: Array<Record<string, unknown>>;
   /** Set by `tailship replay` when the store refused the entry again: its latest answer. */
   lastReplay?: { time: string; kind: string; code: string; storeCode?: string; statusCode?: number; reason: string };

@@ -1,10 +1,10 @@
-import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Batch } from '../batch/batch.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { ErrorCodes } from '../errors.js';
 import { deadLetterRecord, type DeadLetterError } from './dead-letter-record.js';
+import { appendDurably } from './durable-write.js';
 import { logstoreFileStem } from './ndjson.js';
 import { localWriteError } from './write-error.js';
 
@@ -69,26 +69,4 @@ export function createDeadLetterSpool(stateDir: string, ctx: { logger: Logger; m
       await Promise.all([...files.values()].map((f) => f.tail));
     },
   };
-}
-
-/**
- * Appends `data` to `path` (mode 0600, in `dir`, created 0700) in one go and fdatasyncs; on a failed write cuts the
- * file back to where it was, so that no half record stays. The descriptor is closed before it resolves.
- */
-export async function appendDurably(dir: string, path: string, data: Buffer): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const fh = await open(path, 'a', 0o600);
-  try {
-    const before = (await fh.stat()).size;
-    try {
-      let off = 0;
-      while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
-      await fh.datasync();
-    } catch (err) {
-      await fh.truncate(before).catch(() => undefined);
-      throw err;
-    }
-  } finally {
-    await fh.close().catch(() => undefined);
-  }
 }

@@ -7,7 +7,8 @@ import type { Batch } from '../batch/batch.js';
 import type { ShipEvent } from '../parse/ship-event.js';
 import { ErrorCodes } from '../errors.js';
 import { parseDeadLetterLine, recordBatch, type DeadLetterRecord } from './dead-letter-record.js';
-import { appendDurably, deadLetterDir } from './dead-letter.js';
+import { deadLetterDir } from './dead-letter.js';
+import { appendDurably } from './durable-write.js';
 import { splitBatch } from './deliverer.js';
 import { SinkError, type Sink } from './sink.js';
 
@@ -127,12 +128,9 @@ async function replayFile(path: string, spool: string, dir: string, sink: Sink, 
 
 /** Sends one line's record; returns the lines that stay in the spool (none once all of it is acknowledged). */
 async function replayEntry(sink: Sink, s: ReplaySummary, file: string, line: string, n: number, now: () => number): Promise<string[]> {
-  s.entries++;
-  const rec = parseDeadLetterLine(line);
-  if ('error' in rec) {
-    s.unreadable++;
+  const rec = readEntry(s, file, line, n);
+  if (!rec) {
     s.kept++;
-    s.report.push({ file, line: n, logs: 0, outcome: 'unreadable', code: ErrorCodes.REPLAY_BAD_RECORD, reason: rec.error });
     return [`${line}\n`];
   }
   const base = { file, line: n, batch: rec.batch.id, logs: rec.logs.length };
@@ -167,14 +165,19 @@ async function replayEntry(sink: Sink, s: ReplaySummary, file: string, line: str
   return refused;
 }
 
-function dryRunEntry(s: ReplaySummary, file: string, line: string, n: number): void {
+/** Counts the entry and parses it; an unreadable line is reported and gives undefined. */
+function readEntry(s: ReplaySummary, file: string, line: string, n: number): DeadLetterRecord | undefined {
   s.entries++;
   const rec = parseDeadLetterLine(line);
-  if ('error' in rec) {
-    s.unreadable++;
-    s.report.push({ file, line: n, logs: 0, outcome: 'unreadable', code: ErrorCodes.REPLAY_BAD_RECORD, reason: rec.error });
-    return;
-  }
+  if (!('error' in rec)) return rec;
+  s.unreadable++;
+  s.report.push({ file, line: n, logs: 0, outcome: 'unreadable', code: ErrorCodes.REPLAY_BAD_RECORD, reason: rec.error });
+  return undefined;
+}
+
+function dryRunEntry(s: ReplaySummary, file: string, line: string, n: number): void {
+  const rec = readEntry(s, file, line, n);
+  if (!rec) return;
   s.report.push({ file, line: n, batch: rec.batch.id, logs: rec.logs.length, outcome: 'would-replay', kind: rec.kind, code: rec.code, reason: rec.reason });
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
+import { writeAndSync } from '../durable-write.js';
 import { batchNdjsonWriter, logstoreFileStem } from '../ndjson.js';
 import { closedError, type Sink } from '../sink.js';
 import { localWriteError } from '../write-error.js';
@@ -46,9 +47,7 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
     const fh = f.fh!;
     const before = f.size;
     try {
-      let off = 0;
-      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-      await fh.datasync();
+      await writeAndSync(fh, chunk);
       f.size = before + chunk.length;
     } catch (err) {
       // Cut a half-written batch off again so that the retry does not leave a broken line in front of it.

@@ -215,12 +215,18 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
 
 /** The HTTP batch body of SPEC §3. `project` and `product` are left out when the input has none. */
 export function httpBatchBody(batch: Batch): string {
+  const head = httpBatchHead(batch);
+  const logs = batch.events.map((e) => renderLog(e, e.markers ? JSON.stringify(e.markers) : undefined));
+  return `${head}${logs.join(',')}]}`;
+}
+
+/** The body up to the first log: `{"logstore":…,"project":…,"product":…,"source":…,"tags":{…},"logs":[`. */
+function httpBatchHead(batch: Batch): string {
   let head = `{"logstore":${JSON.stringify(batch.logstore)}`;
   if (batch.project !== undefined) head += `,"project":${JSON.stringify(batch.project)}`;
   if (batch.product !== undefined) head += `,"product":${JSON.stringify(batch.product)}`;
   head += `,"source":${JSON.stringify(batch.source)},"tags":${JSON.stringify(batch.tags)},"logs":[`;
-  const logs = batch.events.map((e) => renderLog(e, e.markers ? JSON.stringify(e.markers) : undefined));
-  return `${head}${logs.join(',')}]}`;
+  return head;
 }
 
 /** The bytes of `httpBatchBody(batch)`, encoded straight into one buffer (the hot path: no joined string). */
@@ -229,10 +235,7 @@ export function httpBatchBodyBytes(batch: Batch): Buffer {
 }
 
 function httpBatchBodyWriter(batch: Batch): BodyWriter {
-  let head = `{"logstore":${JSON.stringify(batch.logstore)}`;
-  if (batch.project !== undefined) head += `,"project":${JSON.stringify(batch.project)}`;
-  if (batch.product !== undefined) head += `,"product":${JSON.stringify(batch.product)}`;
-  head += `,"source":${JSON.stringify(batch.source)},"tags":${JSON.stringify(batch.tags)},"logs":[`;
+  const head = httpBatchHead(batch);
   const w = new BodyWriter(head.length + batch.rawBytes + batch.events.length * 40 + 16);
   w.write(head);
   const events = batch.events;
