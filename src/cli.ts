@@ -65,8 +65,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return 2;
   }
   ranAgent = true;
-  process.on('SIGTERM', () => agent.stop());
-  process.on('SIGINT', () => agent.stop());
+  // First signal: graceful stop. Second: the agent persists what is acknowledged, and we leave now.
+  const onSignal = (): void => {
+    if (agent.stop() === 'exit-now') process.exit(0);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   return agent.done;
 }
 

@@ -92,6 +92,37 @@ export const ErrorCodes = {
   CONFIG_STDOUT_INPUT: 'TAILSHIP_E_CONFIG_STDOUT_INPUT',
   /** `tailship replay`: the spool has a line that is not a dead-letter record (kept, reported). */
   REPLAY_BAD_RECORD: 'TAILSHIP_E_REPLAY_BAD_RECORD',
+
+  // ---- ClickHouse and syslog stores (issue 14, SPEC §10) -------------------------------------------------------
+  /** A `clickhouse+http(s)://` sink URI is invalid. */
+  SINK_CLICKHOUSE_URI: 'TAILSHIP_E_SINK_CLICKHOUSE_URI',
+  /** ClickHouse could not be reached, or the answer was cut off or late: retryable. */
+  SINK_CLICKHOUSE_NETWORK: 'TAILSHIP_E_SINK_CLICKHOUSE_NETWORK',
+  /** ClickHouse answered with a server-side error (5xx, overloaded, too many parts): retryable. */
+  SINK_CLICKHOUSE_SERVER: 'TAILSHIP_E_SINK_CLICKHOUSE_SERVER',
+  /** ClickHouse refused the user or password (codes 192, 193, 194, 195, 516) or the grant (497): blocked. */
+  SINK_CLICKHOUSE_AUTH: 'TAILSHIP_E_SINK_CLICKHOUSE_AUTH',
+  /** The database or table does not exist (codes 60, 81): blocked; fix: create it or add `?create=true`. */
+  SINK_CLICKHOUSE_NO_TABLE: 'TAILSHIP_E_SINK_CLICKHOUSE_NO_TABLE',
+  /** The table cannot take tailship's rows (missing column, read-only server): blocked. */
+  SINK_CLICKHOUSE_TABLE: 'TAILSHIP_E_SINK_CLICKHOUSE_TABLE',
+  /** ClickHouse could not parse a row of the batch: the batch is rejected (dead letter). */
+  SINK_CLICKHOUSE_ROW_REJECTED: 'TAILSHIP_E_SINK_CLICKHOUSE_ROW_REJECTED',
+  /** The request was too large for the server or a proxy in front of it (413): split. */
+  SINK_CLICKHOUSE_TOO_LARGE: 'TAILSHIP_E_SINK_CLICKHOUSE_TOO_LARGE',
+  /** The server's TLS certificate is not trusted: blocked; fix: `?ca=FILE`. */
+  SINK_CLICKHOUSE_TLS: 'TAILSHIP_E_SINK_CLICKHOUSE_TLS',
+  /** A `syslog+tcp://` / `syslog+tls://` sink URI is invalid. */
+  SINK_SYSLOG_URI: 'TAILSHIP_E_SINK_SYSLOG_URI',
+  /** The syslog receiver could not be reached (refused, unreachable, connect timeout): retryable. */
+  SINK_SYSLOG_CONNECT: 'TAILSHIP_E_SINK_SYSLOG_CONNECT',
+  /** The connection failed or closed before the whole batch was written: the whole batch is retried. */
+  SINK_SYSLOG_WRITE: 'TAILSHIP_E_SINK_SYSLOG_WRITE',
+  /** The receiver's TLS certificate is not trusted, or the handshake failed: blocked; fix: `?ca=FILE`. */
+  SINK_SYSLOG_TLS: 'TAILSHIP_E_SINK_SYSLOG_TLS',
+  /** The sink was closed: nothing more is sent. */
+  SINK_SYSLOG_CLOSED: 'TAILSHIP_E_SINK_SYSLOG_CLOSED',
+  // ---- end of ClickHouse and syslog stores ---------------------------------------------------------------------
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -21,6 +21,9 @@ export class AckLedger {
   readonly #byBatch = new Map<string, { stream: string; range: Range }>();
   #version = 0;
 
+  // The narrow ack path: the deliverer settles a batch (settle), the ledger turns settlements into committed
+  // offsets (position), the checkpointer saves them when `version` moved.
+
   /** Starts tracking a stream whose bytes before `committed` are already acknowledged. */
   open(stream: string, committed: number): void {
     if (!this.#streams.has(stream)) this.#streams.set(stream, { committed, ranges: [] });
@@ -51,22 +54,17 @@ export class AckLedger {
     if (advanced) this.#version++;
   }
 
-  committed(stream: string): number | undefined {
-    return this.#streams.get(stream)?.committed;
-  }
-
-  /** Ends of the sealed, not yet committed ranges (persisted so a restart re-cuts the same batches). */
-  sealedEnds(stream: string): number[] {
-    return this.#streams.get(stream)?.ranges.map((r) => r.end) ?? [];
-  }
-
-  /** True when every sealed range of the stream is acknowledged. */
-  idle(stream: string): boolean {
+  /**
+   * Where a tracked stream stands: the committed offset and the ends of its sealed, not yet committed ranges
+   * (persisted so a restart re-cuts the same batches); `settled` when nothing sealed waits for an ack.
+   */
+  position(stream: string): { committed: number; sealed: number[]; settled: boolean } | undefined {
     const s = this.#streams.get(stream);
-    return !s || s.ranges.length === 0;
+    return s && { committed: s.committed, sealed: s.ranges.map((r) => r.end), settled: s.ranges.length === 0 };
   }
 
-  pendingBatches(): number {
+  /** Batches sealed and not yet settled. */
+  get pending(): number {
     return this.#byBatch.size;
   }
 

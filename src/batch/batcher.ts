@@ -104,12 +104,6 @@ export class Batcher {
     for (const b of [...this.#open.values()]) this.#seal(b);
   }
 
-  openBytes(): number {
-    let n = 0;
-    for (const b of this.#open.values()) n += b.rawBytes;
-    return n;
-  }
-
   get openCount(): number {
     return this.#open.size;
   }

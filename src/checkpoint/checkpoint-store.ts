@@ -1,31 +1,12 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { Fingerprint } from '../identity/fingerprint.js';
+import type { StreamRecord } from '../identity/stream-record.js';
+
+export type { StreamRecord };
 
 export const CHECKPOINT_VERSION = 1;
 export const CHECKPOINT_FILE = 'checkpoints.json';
-
-/** What is persisted about one file's content (a stream), keyed by `id`. */
-export interface StreamRecord {
-  id: string;
-  /** Input key and the active path (host path) whose history this stream is. */
-  input: string;
-  lane: string;
-  /** The path it was last seen at (the active path, a backup name, or a backup's `.gz`). */
-  file: string;
-  dev: number;
-  ino: number;
-  fp: Fingerprint;
-  /** Every byte before this offset was acknowledged by the store. */
-  offset: number;
-  /** Ends of batches sealed (and maybe sent) past `offset`, so a restart re-cuts the same batches. */
-  sealed: number[];
-  /** Size last seen (uncompressed bytes read so far for `.gz`). */
-  size: number;
-  state: 'active' | 'rotated' | 'done';
-  updatedAt: number;
-}
 
 export interface CheckpointFile {
   version: number;

@@ -91,6 +91,9 @@ function defaultText(d: FlagDef): string {
   return String(v);
 }
 
+// ClickHouse and syslog stores (issue 14, SPEC §10): a separate line, so merges with other sink schemes stay easy.
+SINK_SCHEMES.push('clickhouse+http://', 'clickhouse+https://', 'syslog+tcp://', 'syslog+tls://');
+
 function buildHelp(): string {
   const rows = FLAGS.map((d) => {
     const left = `  ${d.flag}${d.meta ? ' ' + d.meta : ''}`;

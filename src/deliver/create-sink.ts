@@ -9,6 +9,8 @@ import { createFileSink } from './sinks/file-sink.js';
 import { createHttpSink } from './sinks/http-sink.js';
 import { createSlsSink } from './sinks/sls/sls-sink.js';
 import { createStdoutSink } from './sinks/stdout-sink.js';
+import { createClickHouseSink } from './sinks/clickhouse/clickhouse-sink.js';
+import { createSyslogSink } from './sinks/syslog/syslog-sink.js';
 
 export interface CreateSinkContext {
   logger: Logger;
@@ -42,6 +44,9 @@ export function createSink(uri: string, ctx: CreateSinkContext): Sink {
   if (/^sls(\+http)?:\/\//i.test(text)) {
     return createSlsSink(parseUrl(text, ', e.g. sls://cn-hangzhou.log.aliyuncs.com?project=k8s-log-c123'), ctx);
   }
+  // ClickHouse and syslog stores (SPEC §10)
+  if (/^clickhouse\+https?:\/\//i.test(text)) return createClickHouseSink(text, ctx);
+  if (/^syslog\+(tcp|tls):\/\//i.test(text)) return createSyslogSink(text, ctx);
   throw sinkUriError(`invalid sink "${maskSinkUri(text)}": accepted forms are ${SINK_FORMS}`);
 }
 

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 
 /** How many leading bytes identify a file's content (Filebeat and LoongCollector use 1 KiB too). */
@@ -19,8 +18,13 @@ export function fingerprintOf(head: Buffer, len = Math.min(head.length, FINGERPR
   return { len, hash: createHash('sha256').update(head.subarray(0, len)).digest('base64url').slice(0, 22) };
 }
 
+/** Something positioned reads can be made on (a FileHandle, or a test's in-memory file). */
+export interface ReadAt {
+  read(buf: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
 /** Reads up to `len` bytes from the start of an open plain file. */
-export async function readHead(fh: FileHandle, len = FINGERPRINT_BYTES): Promise<Buffer> {
+export async function readHead(fh: ReadAt, len = FINGERPRINT_BYTES): Promise<Buffer> {
   const buf = Buffer.alloc(len);
   let got = 0;
   while (got < len) {

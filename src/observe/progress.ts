@@ -1,4 +1,3 @@
-import type { Lane } from '../tail/tailer.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
@@ -10,14 +9,15 @@ const BACKLOG_BYTES = 16 << 20;
 export class ProgressReporter {
   readonly #logger: Logger;
   readonly #metrics: Metrics;
-  readonly #lanes: () => Lane[];
+  /** How many files are followed now. */
+  readonly #files: () => number;
   #last = { at: Date.now(), events: 0, bytes: 0, retries: 0 };
   #backlogStart = 0;
 
-  constructor(logger: Logger, metrics: Metrics, lanes: () => Lane[]) {
+  constructor(logger: Logger, metrics: Metrics, files: () => number) {
     this.#logger = logger;
     this.#metrics = metrics;
-    this.#lanes = lanes;
+    this.#files = files;
   }
 
   tick(_caughtUp: boolean): void {
@@ -41,7 +41,7 @@ export class ProgressReporter {
       bytesPerSec,
       lagBytes: lag,
       retries: retries - this.#last.retries,
-      files: this.#lanes().length,
+      files: this.#files(),
     };
     if (lag > BACKLOG_BYTES) {
       this.#backlogStart = Math.max(this.#backlogStart, lag);

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import type { ReadAt } from '../identity/fingerprint.js';
 import { createGunzip, type Gunzip } from 'node:zlib';
 
 /** Reads a file forward in chunks from an offset; `null` means "nothing more right now". */
@@ -14,7 +14,7 @@ export interface ChunkSource {
  * A plain file through a held fd: keeps working after the file is renamed or unlinked. The returned chunk is
  * a view of `scratch` and is only valid until the next read (the line framer copies what it keeps).
  */
-export function plainSource(fh: FileHandle, start: number, scratch: Buffer): ChunkSource {
+export function plainSource(fh: ReadAt & { close(): Promise<void> }, start: number, scratch: Buffer): ChunkSource {
   let position = start;
   return {
     get position() {

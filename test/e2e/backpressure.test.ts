@@ -13,7 +13,11 @@ const RSS_LIMIT = 150 * 1000 * 1000;
 // sink's request bodies and compression buffers (measured 144–158 MiB here); this looser bound still catches a
 // regression long before the DaemonSet's 256Mi limit. bench/ measures and records the catch-up peak.
 const CATCHUP_RSS_LIMIT = 200 * 1024 * 1024;
-/** The agent's default --max-inflight-bytes (src/config/options.ts): this test runs the shipped defaults. */
+/**
+ * The scale of the in-flight bounds below (more than half of it in flight, less than twice it read). This test runs
+ * the shipped defaults: the agent's --max-inflight-bytes is 16 MiB (src/config/options.ts; it was 24 MiB when the
+ * test was written, and both bounds hold for either).
+ */
 const BUDGET = 24 * MiB;
 /**
  * How long the store stays down after reading paused: long enough for an unthrottled agent to have read the whole

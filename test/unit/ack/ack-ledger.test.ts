@@ -8,16 +8,16 @@ test('commits only the acknowledged prefix, in order', () => {
   l.track('b', 's', 20, 30);
   l.track('c', 's', 30, 40);
   l.settle('b');
-  expect(l.committed('s')).toBe(10);
-  expect(l.sealedEnds('s')).toEqual([20, 30, 40]);
+  expect(l.position('s')?.committed).toBe(10);
+  expect(l.position('s')?.sealed).toEqual([20, 30, 40]);
   l.settle('a');
-  expect(l.committed('s')).toBe(30);
-  expect(l.sealedEnds('s')).toEqual([40]);
-  expect(l.idle('s')).toBe(false);
+  expect(l.position('s')?.committed).toBe(30);
+  expect(l.position('s')?.sealed).toEqual([40]);
+  expect(l.position('s')?.settled).toBe(false);
   l.settle('c');
-  expect(l.committed('s')).toBe(40);
-  expect(l.idle('s')).toBe(true);
-  expect(l.pendingBatches()).toBe(0);
+  expect(l.position('s')?.committed).toBe(40);
+  expect(l.position('s')?.settled).toBe(true);
+  expect(l.pending).toBe(0);
 });
 
 test('a batch never acknowledged holds the commit point; streams are independent', () => {
@@ -29,8 +29,8 @@ test('a batch never acknowledged holds the commit point; streams are independent
   l.track('y1', 'y', 0, 3);
   l.settle('x2');
   l.settle('y1');
-  expect(l.committed('x')).toBe(0);
-  expect(l.committed('y')).toBe(3);
+  expect(l.position('x')?.committed).toBe(0);
+  expect(l.position('y')?.committed).toBe(3);
   const v = l.version;
   l.settle('unknown');
   expect(l.version).toBe(v);

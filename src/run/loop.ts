@@ -1,0 +1,99 @@
+import type { Clock } from './clock.js';
+
+export const POLL_MS = 250;
+
+/** What one step of the loop drives; each part is a plain object the agent wires (tests pass fakes). */
+export interface LoopParts {
+  tailer: { discover(): Promise<void>; read(): Promise<number>; caughtUp(): boolean; watchDirs(): string[] };
+  /** Directories to watch for hints (rotation, new files a glob matches). */
+  watch(dirs: string[]): void;
+  batcher: { sealAll(): void; sealDue(now: number): number | undefined; readonly openCount: number };
+  checkpointer: { schedule(): void; readonly idle: boolean };
+  /** Batches sealed and not yet acknowledged. */
+  pendingBatches(): number;
+  /** The in-flight budget is spent: reading waits for acknowledgements. */
+  overBudget(): boolean;
+  /** Called every step (the 30 s progress line decides itself when to log). */
+  progress(caughtUp: boolean): void;
+  exitWhenIdle: boolean;
+  clock: Clock;
+}
+
+export interface StepResult {
+  /** --exit-when-idle: everything is read, sent and acknowledged. */
+  idle: boolean;
+  /** How long to wait before the next step (0: go on at once); a hint or an acknowledgement cuts it short. */
+  sleepMs: number;
+}
+
+/**
+ * One poll cycle per `step(now)`: discover when the poll is due (or a directory hint came), read within the
+ * budget, seal batches that are due, schedule the group commit, and say how long to wait. No timers of its own.
+ */
+export class RunLoop {
+  readonly #p: LoopParts;
+  #lastDiscover: number;
+  #discoverNow = false;
+
+  constructor(parts: LoopParts) {
+    this.#p = parts;
+    this.#lastDiscover = parts.clock.now();
+  }
+
+  /** The first discovery ran at `now` (the agent's start, before the first step). */
+  discovered(now: number): void {
+    this.#lastDiscover = now;
+  }
+
+  /** A name changed in a watched directory: look at it on the next step, not at the next poll. */
+  hint(): void {
+    this.#discoverNow = true;
+  }
+
+  async step(now: number): Promise<StepResult> {
+    const p = this.#p;
+    if (this.#discoverNow || now - this.#lastDiscover >= POLL_MS) {
+      this.#discoverNow = false;
+      await p.tailer.discover();
+      p.watch(p.tailer.watchDirs());
+      this.#lastDiscover = now;
+    }
+    const n = await p.tailer.read();
+    const caughtUp = n === 0 && p.tailer.caughtUp();
+    if (caughtUp && p.exitWhenIdle) p.batcher.sealAll();
+    const due = p.batcher.sealDue(p.clock.now());
+    p.checkpointer.schedule();
+    p.progress(caughtUp);
+    if (p.exitWhenIdle && caughtUp && p.batcher.openCount === 0 && p.pendingBatches() === 0 && p.checkpointer.idle) {
+      return { idle: true, sleepMs: 0 };
+    }
+    const wait = n === 0 || p.overBudget();
+    return { idle: false, sleepMs: wait ? Math.min(POLL_MS, due ?? POLL_MS) : 0 };
+  }
+}
+
+/** A sleep that `wake()` ends early (an acknowledgement, a directory hint, a stop). */
+export class Waker {
+  readonly #clock: Clock;
+  #wake: (() => void) | undefined;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        cancel();
+        this.#wake = undefined;
+        resolve();
+      };
+      const cancel = this.#clock.after(ms, done);
+      this.#wake = done;
+    });
+  }
+
+  wake(): void {
+    this.#wake?.();
+  }
+}

@@ -1,0 +1,124 @@
+import path from 'node:path';
+import { isBackupOf } from '../discover/rotation-names.js';
+import { readHead } from '../identity/fingerprint.js';
+import type { StreamRecord } from '../identity/stream-record.js';
+import { plainSource } from './chunk-source.js';
+import type { TailContext } from './context.js';
+import type { Lane } from './file-table.js';
+import type { TailFile } from './fs.js';
+import { planResume, type ActiveSeen, type BackupSeen, type NewFile, type ResumeAction } from './planner.js';
+import { liveFromRecord, newRecord } from './stream.js';
+
+/** A lane's backups in a listing, oldest first (a plain file before its `.gz` of the same stamp). */
+export function backupsIn(names: string[], dir: string, base: string): Array<{ file: string; name: string; gz: boolean; stamp: string }> {
+  const out: Array<{ file: string; name: string; gz: boolean; stamp: string }> = [];
+  for (const name of names) {
+    const b = isBackupOf(name, base);
+    if (b) out.push({ file: path.join(dir, name), name, gz: b.gz, stamp: b.stamp });
+  }
+  return out.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : Number(a.gz) - Number(b.gz)));
+}
+
+/** Opens and reads the head of a backup (`fh` stays open for a plain file, to be read or closed). */
+export async function seeBackup(ctx: TailContext, file: string, gz: boolean): Promise<BackupSeen & { fh?: TailFile }> {
+  if (gz) return { file, gz, seen: { head: await ctx.fs.gzipHead(file) } };
+  let fh: TailFile | undefined;
+  try {
+    fh = await ctx.fs.open(file);
+    const st = await fh.stat();
+    return { file, gz, seen: { st, head: await readHead(fh) }, fh };
+  } catch (e) {
+    await fh?.close().catch(() => undefined);
+    return { file, gz, error: (e as Error).message };
+  }
+}
+
+async function seeActive(ctx: TailContext, file: string): Promise<ActiveSeen & { fh?: TailFile }> {
+  try {
+    const fh = await ctx.fs.open(file);
+    const st = await fh.stat();
+    return { seen: { st, head: await readHead(fh) }, fh };
+  } catch (e) {
+    return { code: (e as NodeJS.ErrnoException).code, error: (e as Error).message };
+  }
+}
+
+/** On first sight of a lane: observe its files, plan (tail/planner.ts), then execute the plan. */
+export async function resumeLane(ctx: TailContext, lane: Lane, startup: boolean): Promise<void> {
+  const records = ctx.table.claim(lane);
+  const dir = path.dirname(lane.activePath);
+  const all = backupsIn((await ctx.listing(dir)) ?? [], dir, path.basename(lane.activePath));
+  const names = new Set(all.map((c) => c.file));
+  const backups: Array<BackupSeen & { fh?: TailFile }> = [];
+  for (const c of all) {
+    if (c.gz && names.has(c.file.slice(0, -3))) continue; // the plain twin is read instead
+    backups.push(await seeBackup(ctx, c.file, c.gz));
+  }
+  const active = await seeActive(ctx, lane.activePath);
+  const fhOf = new Map<string, TailFile | undefined>(backups.map((b) => [b.file, b.fh]));
+  fhOf.set(lane.activePath, active.fh);
+  const actions = planResume({ records, backups, active, startup, backfill: ctx.o.backfill, startAt: ctx.o.startAt });
+  const plan = await execute(ctx, lane, actions, fhOf);
+  for (const p of plan) {
+    const s = liveFromRecord(p.rec, p.start, ctx.o.maxLineBytes);
+    if (p.gz) s.gzFile = p.rec.file;
+    else {
+      s.fh = fhOf.get(p.rec.file);
+      s.src = plainSource(s.fh!, p.start, ctx.scratch);
+    }
+    ctx.hooks.onStreamOpen(p.rec, p.start, p.rec.offset === p.start ? p.rec.sealed : []);
+    lane.queue.push(s);
+    if (p.active) lane.active = s;
+  }
+  if (plan.length > 0) {
+    ctx.signals.info(
+      { input: lane.input.key, file: lane.activePath, streams: plan.map((p) => ({ file: p.rec.file, from: p.start })) },
+      records.length === 0 ? 'following file' : 'resuming from checkpoint',
+    );
+  }
+}
+
+type Planned = { rec: StreamRecord; start: number; gz: boolean; active: boolean };
+
+/** Carries out the planner's actions: signals, records into the table; returns the streams to open, in order. */
+async function execute(ctx: TailContext, lane: Lane, actions: ResumeAction[], fhOf: Map<string, TailFile | undefined>): Promise<Planned[]> {
+  const plan: Planned[] = [];
+  const make = (f: NewFile, file: string): StreamRecord => {
+    const rec = newRecord(lane.input.key, lane.activePath, file, f.st, f.fp, f.offset, ctx.now());
+    rec.size = f.size;
+    rec.state = f.state;
+    return rec;
+  };
+  for (const a of actions) {
+    switch (a.kind) {
+      case 'unreadable':
+        ctx.signals.warn({ file: a.file, err: a.error }, 'cannot open a rotated backup; skipping it');
+        break;
+      case 'cannot-open':
+        ctx.signals.warn({ file: lane.activePath, err: a.error }, 'cannot open the file; will retry');
+        break;
+      case 'shorter':
+        ctx.signals.warn({ file: lane.activePath, offset: a.rec.offset, size: a.size }, 'file is shorter than its checkpoint: truncated while stopped; reading it from the start');
+        break;
+      case 'lost':
+        ctx.signals.bytesLost(a.bytes);
+        ctx.signals.error(
+          { file: a.rec.file, stream: a.rec.id, offset: a.rec.offset, lastSize: a.rec.size, bytesLost: a.bytes },
+          `file was deleted (rotated away) before it was read to its end: ${a.bytes > 0 ? `at least ${a.bytes} bytes` : 'an unknown number of bytes written after the last checkpoint'} lost (raise --audit-log-maxbackup or keep tailship running)`,
+        );
+        break;
+      case 'resume':
+      case 'new': {
+        const file = a.active ? lane.activePath : a.kind === 'resume' ? a.file : a.fresh.file;
+        const rec = a.kind === 'resume' ? a.rec : make(a.fresh, file);
+        rec.file = file;
+        if (a.kind === 'resume') rec.state = a.active ? 'active' : a.read ? 'rotated' : rec.state;
+        ctx.table.records.set(rec.id, rec);
+        if (a.read) plan.push({ rec, start: a.kind === 'resume' ? a.start : a.fresh.offset, gz: a.kind === 'resume' ? a.gz : a.fresh.gz, active: a.active });
+        else await fhOf.get(file)?.close();
+        break;
+      }
+    }
+  }
+  return plan;
+}

@@ -1,0 +1,80 @@
+// When and what is saved: periodic saves when commits moved, prompt group commit of sealed ranges before send.
+import { expect, test } from 'vitest';
+import type { Batch } from '../../../src/batch/batch.js';
+import type { StreamRecord } from '../../../src/identity/stream-record.js';
+import { CHECKPOINT_EVERY_MS, Checkpointer, SEAL_PERSIST_MS } from '../../../src/run/checkpointer.js';
+import { FakeClock } from './fake-clock.js';
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+function setup(fail = false) {
+  const clock = new FakeClock();
+  const saves: StreamRecord[][] = [];
+  const sent: string[] = [];
+  const states: Array<string | undefined> = [];
+  let version = 0;
+  const cp = new Checkpointer({
+    store: {
+      save: async (r) => {
+        if (fail) throw new Error('disk full');
+        saves.push(r);
+      },
+      saveSync: (r) => void saves.push(r),
+    },
+    snapshot: () => [{ id: `v${version}` } as StreamRecord],
+    version: () => version,
+    send: (b) => void sent.push(b.id),
+    clock,
+    onWriteState: (e) => void states.push(e?.message),
+  });
+  return { clock, cp, saves, sent, states, bump: () => version++ };
+}
+
+test('no periodic save before begin(); then one per tick only when the ledger changed', async () => {
+  const t = setup();
+  t.bump();
+  t.clock.advance(CHECKPOINT_EVERY_MS);
+  await flush();
+  expect(t.saves).toHaveLength(0);
+  t.cp.begin();
+  t.clock.advance(CHECKPOINT_EVERY_MS);
+  await flush();
+  expect(t.saves).toHaveLength(1);
+  t.clock.advance(CHECKPOINT_EVERY_MS);
+  await flush();
+  expect(t.saves).toHaveLength(1);
+});
+
+test('sealed batches are sent only after a save that names their range, several per write', async () => {
+  const t = setup();
+  t.cp.sealed({ id: 'a' } as Batch);
+  t.cp.schedule();
+  t.cp.sealed({ id: 'b' } as Batch);
+  t.cp.schedule();
+  expect(t.cp.idle).toBe(false);
+  t.clock.advance(SEAL_PERSIST_MS - 1);
+  await flush();
+  expect(t.sent).toEqual([]);
+  t.clock.advance(1);
+  await flush();
+  expect(t.saves).toHaveLength(1);
+  expect(t.sent).toEqual(['a', 'b']);
+  expect(t.cp.idle).toBe(true);
+});
+
+test('a failed write is reported, marks the checkpointer failing, and still sends (at least once holds)', async () => {
+  const t = setup(true);
+  t.cp.sealed({ id: 'a' } as Batch);
+  await t.cp.save();
+  expect(t.cp.failing).toBe(true);
+  expect(t.states).toEqual(['disk full']);
+  expect(t.sent).toEqual(['a']);
+});
+
+test('saveSync writes the snapshot at once (second signal)', () => {
+  const t = setup();
+  t.cp.saveSync();
+  expect(t.saves).toHaveLength(1);
+  t.cp.stopTick();
+  expect(t.clock.pending).toBe(0);
+});
