@@ -8,6 +8,8 @@ import type { Metrics } from '../../observe/metrics.js';
 import { BodyWriter, renderLog, writeLog } from '../render.js';
 import { ErrorCodes } from '../../errors.js';
 import { parseRetryAfter } from '../retry-after.js';
+import { oneLine } from '../one-line.js';
+import { isTlsTrustError } from '../tls-trust.js';
 import { closedError, SinkError, type Sink } from '../sink.js';
 import { sinkOptionError, sinkUriError } from '../sink-config-error.js';
 
@@ -282,23 +284,11 @@ export function responseError(
   return new SinkError('retryable', ErrorCodes.SINK_HTTP_UNEXPECTED, `${where}: unexpected answer ${status}${said}`, extra);
 }
 
-const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 function networkError(where: string, err: unknown): SinkError {
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e?.code ?? e?.cause?.code;
   const detail = e instanceof Error ? e.message : String(err);
-  if (code && TLS_TRUST_CODES.has(code)) {
+  if (isTlsTrustError(code)) {
     const fix = 'give its CA with ?ca=FILE, or fix the certificate';
     return new SinkError('blocked', ErrorCodes.SINK_TLS_UNTRUSTED, `${where}: the store's TLS certificate is not trusted (${code}); fix: ${fix}`, {
       storeCode: code,
@@ -322,9 +312,4 @@ async function readPrefix(body: AsyncIterable<Buffer>, limit: number): Promise<s
     // a body cut off half-way still tells us what we have of it
   }
   return new TextDecoder().decode(Buffer.concat(parts).subarray(0, limit));
-}
-
-function oneLine(text: string, max: number): string {
-  const s = text.replace(/\s+/g, ' ').trim();
-  return s.length > max ? `${s.slice(0, max)}…` : s;
 }

@@ -1,5 +1,7 @@
 import { ErrorCodes } from '../../../errors.js';
 import { parseRetryAfter } from '../../retry-after.js';
+import { oneLine } from '../../one-line.js';
+import { isTlsTrustError } from '../../tls-trust.js';
 import { SinkError } from '../../sink.js';
 
 /** ClickHouse's own error codes (src/Common/ErrorCodes.cpp) that decide what tailship does with a batch. */
@@ -64,15 +66,6 @@ export function responseError(where: string, status: number, headers: Record<str
   return new SinkError('retryable', ErrorCodes.SINK_CLICKHOUSE_SERVER, `${where}: the server answered ${status}${ch}${said}`, { ...extra, retryAfterMs});
 }
 
-const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-export function isTlsTrustError(code: string | undefined): boolean {
-  return code !== undefined && TLS_TRUST_CODES.has(code);
-}
-
 export function networkError(where: string, err: unknown): SinkError {
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e?.code ?? e?.cause?.code;
@@ -81,9 +74,4 @@ export function networkError(where: string, err: unknown): SinkError {
     return new SinkError('blocked', ErrorCodes.SINK_CLICKHOUSE_TLS, `${where}: the server's TLS certificate is not trusted (${code}); fix: give its CA with ?ca=FILE, or fix the certificate`, { cause: err });
   }
   return new SinkError('retryable', ErrorCodes.SINK_CLICKHOUSE_NETWORK, `${where}: ${code ? `${code} ` : ''}${detail}`, { cause: err });
-}
-
-function oneLine(text: string, max: number): string {
-  const s = text.replace(/\s+/g, ' ').trim();
-  return s.length > max ? `${s.slice(0, max)}…` : s;
 }

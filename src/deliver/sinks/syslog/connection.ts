@@ -2,18 +2,14 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ErrorCodes } from '../../../errors.js';
 import { SinkError } from '../../sink.js';
+import { isTlsTrustError } from '../../tls-trust.js';
 import type { SyslogConfig } from './options.js';
-
-const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 /** How long a TLS 1.3 connection without a session ticket gets to be refused before it is used. */
 const TLS13_ACCEPT_GRACE_MS = 250;
 
 function isTlsFailure(code: string | undefined): boolean {
-  return code !== undefined && (TLS_TRUST_CODES.has(code) || code.startsWith('ERR_SSL_') || code === 'ERR_TLS_HANDSHAKE_TIMEOUT');
+  return code !== undefined && (isTlsTrustError(code) || code.startsWith('ERR_SSL_') || code === 'ERR_TLS_HANDSHAKE_TIMEOUT');
 }
 
 /** One open connection and what happened to it. */
