@@ -8,7 +8,7 @@ import type { Metrics } from '../../observe/metrics.js';
 import { BodyWriter, renderLog, writeLog } from '../render.js';
 import { ErrorCodes } from '../../errors.js';
 import { parseRetryAfter } from '../retry-after.js';
-import { oneLine } from '../one-line.js';
+import { oneLine, readPrefix } from '../response-text.js';
 import { isTlsTrustError } from '../tls-trust.js';
 import { closedError, SinkError, type Sink } from '../sink.js';
 import { sinkOptionError, sinkUriError } from '../sink-config-error.js';
@@ -297,19 +297,4 @@ function networkError(where: string, err: unknown): SinkError {
     });
   }
   return new SinkError('retryable', ErrorCodes.SINK_NETWORK, `${where}: ${code ? `${code} ` : ''}${detail}`, { ...(code ? { storeCode: code } : {}), cause: err });
-}
-
-async function readPrefix(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let n = 0;
-  try {
-    for await (const chunk of body) {
-      parts.push(chunk);
-      n += chunk.length;
-      if (n >= limit) break; // leaving the loop destroys the rest of the answer (and that connection)
-    }
-  } catch {
-    // a body cut off half-way still tells us what we have of it
-  }
-  return new TextDecoder().decode(Buffer.concat(parts).subarray(0, limit));
 }

@@ -9,6 +9,7 @@ import { closedError, SinkError, type Sink } from '../../sink.js';
 import { networkError, responseError } from './errors.js';
 import { parseClickHouseUri, type ClickHouseConfig } from './options.js';
 import { createDatabaseSql, createTableSql, insertSql, rowsBody } from './rows.js';
+import { readPrefix } from '../../response-text.js';
 
 const gzipAsync = promisify(gzip);
 const GZIP_CHUNK_BYTES = 256 * 1024;
@@ -158,18 +159,3 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
 
 export type { ClickHouseConfig };
 export { parseClickHouseUri };
-
-async function readPrefix(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let n = 0;
-  try {
-    for await (const chunk of body) {
-      parts.push(chunk);
-      n += chunk.length;
-      if (n >= limit) break;
-    }
-  } catch {
-    // a body cut off half-way still tells us what we have of it
-  }
-  return new TextDecoder().decode(Buffer.concat(parts).subarray(0, limit));
-}

@@ -1,6 +1,6 @@
 import { ErrorCodes } from '../../../errors.js';
 import { parseRetryAfter } from '../../retry-after.js';
-import { oneLine } from '../../one-line.js';
+import { oneLine } from '../../response-text.js';
 import { isTlsTrustError } from '../../tls-trust.js';
 import { SinkError } from '../../sink.js';
 
