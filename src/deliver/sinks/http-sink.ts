@@ -8,6 +8,7 @@ import type { Metrics } from '../../observe/metrics.js';
 import { BodyWriter, renderLog, writeLog } from '../render.js';
 import { ErrorCodes } from '../../errors.js';
 import { parseRetryAfter } from '../retry-after.js';
+import { closePoolGracefully } from '../close-pool.js';
 import { oneLine, readPrefix } from '../response-text.js';
 import { isTlsTrustError } from '../tls-trust.js';
 import { closedError, SinkError, type Sink } from '../sink.js';
@@ -195,21 +196,12 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
     throw responseError(where, status, resHeaders, text);
   }
 
-  async function closePool(): Promise<void> {
-    // Let requests on the wire finish briefly; a batch cut off here is not acknowledged and is sent again later.
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 2000)));
-    const outcome = await Promise.race([pool.close().then(() => 'closed' as const), graceOver]);
-    clearTimeout(timer);
-    if (outcome === 'late') await pool.destroy();
-  }
-
   return {
     name: 'http',
     send,
     close(): Promise<void> {
       // Once, whoever calls: a second close() waits for the first (the sink contract: close is idempotent).
-      closing ??= closePool();
+      closing ??= closePoolGracefully(pool);
       return closing;
     },
   };

@@ -9,6 +9,7 @@ import { closedError, SinkError, type Sink } from '../../sink.js';
 import { networkError, responseError } from './errors.js';
 import { parseClickHouseUri, type ClickHouseConfig } from './options.js';
 import { createDatabaseSql, createTableSql, insertSql, rowsBody } from './rows.js';
+import { closePoolGracefully } from '../../close-pool.js';
 import { readPrefix } from '../../response-text.js';
 
 const gzipAsync = promisify(gzip);
@@ -148,11 +149,7 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 2000)));
-      const outcome = await Promise.race([pool.close().then(() => 'closed' as const), graceOver]);
-      clearTimeout(timer);
-      if (outcome === 'late') await pool.destroy();
+      await closePoolGracefully(pool);
     },
   };
 }
