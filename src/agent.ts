@@ -2,9 +2,8 @@ import { hostname as osHostname } from 'node:os';
 import { AckLedger } from './ack/ack-ledger.js';
 import { CheckpointWriter, loadCheckpoints } from './checkpoint/checkpoint-store.js';
 import type { AgentOptions, InputSpec } from './config/types.js';
-import { createSink } from './deliver/create-sink.js';
 import { createDeadLetterSpool } from './deliver/dead-letter.js';
-import { createDeliverer } from './deliver/deliverer.js';
+import { createFanOut } from './deliver/fan-out.js'; // fan-out wiring
 import { DirWatch } from './discover/dir-watch.js';
 import type { Logger } from './observe/log.js';
 import { createMetrics, type Metrics } from './observe/metrics.js';
@@ -43,9 +42,9 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const loaded = loadCheckpoints(opts.stateDir);
   if (loaded.warning) logger.warn(loaded.warning);
   const store = new CheckpointWriter(opts.stateDir);
-  const sink = createSink(opts.sink, { logger, metrics, env, stateDir: opts.stateDir });
   const deadLetter = createDeadLetterSpool(opts.stateDir, { logger, metrics });
-  const deliverer = createDeliverer({ sink, deadLetter, metrics, logger });
+  // fan-out wiring: every --sink gets every batch; a batch settles when all of them settled it (SPEC §10)
+  const deliverer = createFanOut({ uris: opts.sinks ?? [opts.sink], ctx: { logger, metrics, env, stateDir: opts.stateDir, deadLetter }, deadLetter });
   const ledger = new AckLedger();
   const budget = new Budget(opts.maxInflightBytes);
   const waker = new Waker(clock);
@@ -93,10 +92,10 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   // Directory events only wake the poll loop sooner: a name changed, look at the directory now.
   const dirWatch = new DirWatch(() => (loop.hint(), waker.wake()));
   const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready && !checkpointer.failing });
-  const closers = [() => dirWatch.close(), () => tailer.close(), () => sink.close(), () => deadLetter.close(), async () => (await server)?.close()];
+  const closers = [() => dirWatch.close(), () => tailer.close(), () => deliverer.closeSinks() /* fan-out wiring */, () => deadLetter.close(), async () => (await server)?.close()];
   const onReady = (): void => {
     ready = true;
-    logger.info({ inputs: inputs.map((i) => ({ key: i.key, path: i.hostPath, logstore: i.logstore })), sink: sink.name }, 'tailship started');
+    logger.info({ inputs: inputs.map((i) => ({ key: i.key, path: i.hostPath, logstore: i.logstore })), sink: deliverer.labels.join(',') /* fan-out wiring */ }, 'tailship started');
   };
   const session = { ...parts, loop, closers, onReady, waker, logger, stopDelivering: () => deliverer.close(), shutdownGraceMs: opts.shutdownGrace };
   const done = runSession(session, stop).catch((e: Error) => {

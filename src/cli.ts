@@ -33,6 +33,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     }
     case 'replay':
       return (await import('./deliver/replay-command.js')).replayCommand(cmd, env);
+    case 'policy': {
+      const { runPolicyCommand } = await import('./commands/policy.js');
+      return runPolicyCommand(cmd.args ?? []);
+    }
     case 'config':
     case 'run':
       break;

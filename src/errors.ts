@@ -5,6 +5,44 @@
 export const ErrorCodes = {
   /** A configuration value (flag, env var, file) is invalid. */
   CONFIG_INVALID: 'TAILSHIP_E_CONFIG_INVALID',
+  // ---- several sinks, schemas, Elasticsearch / Loki / OTLP / eventlist (issue 14, helper `sinks`) ----
+  /** `?schema=` / `?bodies=` of a sink URI is not a known value. */
+  SINK_SCHEMA_INVALID: 'TAILSHIP_E_SINK_SCHEMA_INVALID',
+  /** `?policy=` / `?redact=` on a sink, but no per-sink stage factory is wired in. */
+  SINK_STAGES_UNAVAILABLE: 'TAILSHIP_E_SINK_STAGES_UNAVAILABLE',
+  /** A sink URI (or one of its parameters) is invalid. */
+  SINK_URI_INVALID: 'TAILSHIP_E_SINK_URI_INVALID',
+  /** Elasticsearch / OpenSearch `_bulk`: the whole request failed (status in the SinkError). */
+  SINK_ES_BULK_FAILED: 'TAILSHIP_E_SINK_ES_BULK_FAILED',
+  /** Elasticsearch: a document was refused for good (mapping error…) and went to the dead-letter spool. */
+  SINK_ES_ITEM_REJECTED: 'TAILSHIP_E_SINK_ES_ITEM_REJECTED',
+  /** Elasticsearch: some documents answered 429/5xx; only those are sent again. */
+  SINK_ES_ITEMS_RETRY: 'TAILSHIP_E_SINK_ES_ITEMS_RETRY',
+  /** Elasticsearch: the `_bulk` answer could not be read (not JSON, items missing). */
+  SINK_ES_BAD_RESPONSE: 'TAILSHIP_E_SINK_ES_BAD_RESPONSE',
+  /** Loki push failed (status in the SinkError). */
+  SINK_LOKI_PUSH_FAILED: 'TAILSHIP_E_SINK_LOKI_PUSH_FAILED',
+  /** Loki refused entries for good (out of order, too old): dead-lettered. */
+  SINK_LOKI_ENTRIES_REJECTED: 'TAILSHIP_E_SINK_LOKI_ENTRIES_REJECTED',
+  /** OTLP export failed (status in the SinkError). */
+  SINK_OTLP_EXPORT_FAILED: 'TAILSHIP_E_SINK_OTLP_EXPORT_FAILED',
+  /** OTLP partial success: the receiver rejected some log records: dead-lettered. */
+  SINK_OTLP_PARTIAL_REJECTED: 'TAILSHIP_E_SINK_OTLP_PARTIAL_REJECTED',
+  // ---- end of issue 14 (sinks) ----
+  // ---- audit policy (src/audit/policy, `--audit-policy`, `tailship policy simulate`) ----
+  /** The policy file cannot be read. */
+  POLICY_UNREADABLE: 'TAILSHIP_E_POLICY_UNREADABLE',
+  /** The policy file is not valid YAML/JSON, or holds more than one document. */
+  POLICY_SYNTAX: 'TAILSHIP_E_POLICY_SYNTAX',
+  /** The document is not an `audit.k8s.io` v1/v1beta1 `Policy`. */
+  POLICY_NOT_A_POLICY: 'TAILSHIP_E_POLICY_NOT_A_POLICY',
+  /** A field has the wrong type or value (the message names it, e.g. `rules[3].level`). */
+  POLICY_INVALID: 'TAILSHIP_E_POLICY_INVALID',
+  /** The policy has no rules (the API server refuses it). */
+  POLICY_NO_RULES: 'TAILSHIP_E_POLICY_NO_RULES',
+  /** `policy simulate`: a log file cannot be read. */
+  POLICY_LOG_UNREADABLE: 'TAILSHIP_E_POLICY_LOG_UNREADABLE',
+  // ---- end audit policy ----
 
   // ---- sinks and delivery (area: deliver/). A SinkError carries one of these in `code`; the store's own
   // code (an errno, an SLS errorCode) stays in `storeCode`. `kind` says what the deliverer does. ----

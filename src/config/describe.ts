@@ -52,12 +52,12 @@ export function describeConfig(options: AgentOptions, resolved: ResolvedConfig, 
   for (const name of Object.keys(env).sort()) {
     const v = env[name];
     if (!SHOWN_ENV.test(name) || v === undefined) continue;
-    environment[name] = isSecretName(name) ? MASK : name === 'TAILSHIP_SINK' ? maskSinkUri(v) : v;
+    environment[name] = isSecretName(name) ? MASK : name === 'TAILSHIP_SINK' ? v.split(',').map(maskSinkUri).join(',') : v;
   }
   return {
     valid: resolved.problems.length === 0,
     hostname: env.NODE_NAME || hostname(),
-    options: { ...options, sink: maskSinkUri(options.sink) },
+    options: { ...options, sink: maskSinkUri(options.sink), sinks: (options.sinks ?? [options.sink]).map(maskSinkUri) },
     environment,
     inputs: resolved.inputs.map(describeInput),
     skipped: resolved.skipped.map((i) => ({ ...describeInput(i), reason: 'stdout is not collected from files' })),

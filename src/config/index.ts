@@ -4,6 +4,7 @@ import { ErrorCodes } from '../errors.js';
 import { applyConvention, formatOrigin } from './env-convention.js';
 import { gatherEnvSources, parseGlobalTags } from './env-sources.js';
 import { loadManifests } from './manifests.js';
+import { checkPolicyFile } from '../audit/policy/config-check.js';
 import type { AgentOptions, ConfigProblem, InputSpec, ResolvedConfig } from './types.js';
 
 export type { AgentOptions, ConfigProblem, InputSpec, Origin, ResolvedConfig, StartAt } from './types.js';
@@ -51,6 +52,12 @@ export async function resolveConfig(options: AgentOptions, env: NodeJS.ProcessEn
     out.problems.push(...m.problems);
     out.warnings.push(...m.warnings);
     out.notes.push(...m.notes);
+  }
+
+  if (options.auditPolicy !== undefined) {
+    const p = checkPolicyFile(options.auditPolicy);
+    out.problems.push(...p.problems);
+    out.warnings.push(...p.warnings);
   }
 
   const seen = new Map<string, InputSpec>();

@@ -6,7 +6,7 @@ import type { AgentOptions } from './types.js';
 import { closest } from './env-convention.js';
 import { parseHostPort } from '../net/host-port.js';
 
-export type CommandName = 'run' | 'config' | 'status' | 'replay' | 'help' | 'version';
+export type CommandName = 'run' | 'config' | 'status' | 'replay' | 'help' | 'version' | 'policy';
 
 export interface Command {
   command: CommandName;
@@ -15,6 +15,8 @@ export interface Command {
   json?: boolean;
   /** `--dry-run` (for `replay`): report what would be sent, send nothing. */
   dryRun?: boolean;
+  /** `policy`: the arguments after the command word, parsed by src/commands/policy.ts. */
+  args?: string[];
 }
 
 /** A mistake on the command line or in a TAILSHIP_* variable. The CLI prints the message and exits 2. */
@@ -46,6 +48,7 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   hostRoot: '',
   stateDir: './.tailship-state',
   sink: 'file:./tailship-out',
+  sinks: ['file:./tailship-out'],
   listen: '127.0.0.1:2020',
   startAt: 'beginning',
   backfill: false,
@@ -57,6 +60,7 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   logLevel: 'info',
   maxInflightBytes: 16_777_216, // 16 MiB (= --max-line-bytes): with the runtime flags, RSS ~120 MB with the store down
   exitWhenIdle: false,
+  auditPolicy: undefined,
 }) as AgentOptions;
 
 export const FLAGS: readonly FlagDef[] = [
@@ -64,7 +68,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--manifests', env: 'TAILSHIP_MANIFESTS', key: 'manifests', kind: 'path', meta: 'DIR', help: 'find aliyun_logs_* in the container env of the static pod manifests (*.yaml, *.yml, *.json) in DIR' },
   { flag: '--host-root', env: 'TAILSHIP_HOST_ROOT', key: 'hostRoot', kind: 'optpath', meta: 'DIR', help: "put before every host path (where the host's / is mounted, e.g. /host)" },
   { flag: '--state-dir', env: 'TAILSHIP_STATE_DIR', key: 'stateDir', kind: 'path', meta: 'DIR', help: 'checkpoints and spool' },
-  { flag: '--sink', env: 'TAILSHIP_SINK', key: 'sink', kind: 'sink', meta: 'URI', help: 'where batches go: file:DIR, stdout:, http(s)://…, sls://ENDPOINT, sls+http://…' },
+  { flag: '--sink', env: 'TAILSHIP_SINK', key: 'sink', kind: 'sink', meta: 'URI', help: 'where batches go: file:DIR, stdout:, http(s)://…, sls://ENDPOINT, elasticsearch+http(s)://…/INDEX, loki+…, otlp+…; repeatable: every sink gets every event (env: comma-separated)' },
   { flag: '--listen', env: 'TAILSHIP_LISTEN', key: 'listen', kind: 'listen', meta: 'HOST:PORT', help: 'health and metrics server (/healthz, /readyz, /metrics); off disables it' },
   { flag: '--start-at', env: 'TAILSHIP_START_AT', key: 'startAt', kind: 'startAt', meta: 'beginning|end', help: 'where to start in a file that has no checkpoint yet' },
   { flag: '--backfill', env: 'TAILSHIP_BACKFILL', key: 'backfill', kind: 'bool', meta: '', help: 'on a first start, also read the rotated backups that exist, oldest first' },
@@ -75,12 +79,21 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--shutdown-grace', env: 'TAILSHIP_SHUTDOWN_GRACE', key: 'shutdownGrace', kind: 'ms', meta: 'MS', help: 'on SIGTERM/SIGINT, wait this long for in-flight batches' },
   { flag: '--log-level', env: 'TAILSHIP_LOG_LEVEL', key: 'logLevel', kind: 'level', meta: 'LEVEL', help: "the agent's own logs (JSON on stderr): fatal, error, warn, info, debug, trace, silent" },
   { flag: '--max-inflight-bytes', env: 'TAILSHIP_MAX_INFLIGHT_BYTES', key: 'maxInflightBytes', kind: 'bytes', meta: 'N', help: 'bytes read but not yet acknowledged; reading pauses above it' },
+  { flag: '--audit-policy', env: 'TAILSHIP_AUDIT_POLICY', key: 'auditPolicy', kind: 'path', meta: 'FILE', help: 'apply an audit.k8s.io Policy (YAML/JSON, v1 or v1beta1) to the events of JSON inputs, as kube-apiserver does' },
   { flag: '--exit-when-idle', env: 'TAILSHIP_EXIT_WHEN_IDLE', key: 'exitWhenIdle', kind: 'bool', meta: '', help: 'run: exit 0 once every input is read to its end and acknowledged (demos, tests)' },
 ];
 
-const COMMANDS: readonly CommandName[] = ['run', 'config', 'status', 'replay', 'help', 'version'];
+const COMMANDS: readonly CommandName[] = ['run', 'config', 'status', 'replay', 'help', 'version', 'policy'];
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SINK_SCHEMES = ['file:', 'stdout:', 'http://', 'https://', 'sls://', 'sls+http://'];
+// several sinks (SPEC §10): the stores of issue 14, and how a comma-separated TAILSHIP_SINK is split
+const MORE_SINK_SCHEMES = ['elasticsearch+http://', 'elasticsearch+https://', 'opensearch+http://', 'opensearch+https://', 'loki+http://', 'loki+https://', 'otlp+http://', 'otlp+https://'];
+SINK_SCHEMES.push(...MORE_SINK_SCHEMES);
+/** A comma starts a new sink only where a sink URI begins: `?redact=secrets,tokens` stays in its URI. */
+export function splitSinkList(text: string): string[] {
+  const starts = SINK_SCHEMES.map((p) => p.replace(/[+.]/g, '\\$&')).join('|');
+  return text.split(new RegExp(`,(?=\\s*(?:${starts}|stdout$))`)).map((s) => s.trim()).filter((s) => s !== '');
+}
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 function defaultText(d: FlagDef): string {
@@ -111,6 +124,8 @@ function buildHelp(): string {
     '  status [--json]                 print per-file progress from the state dir',
     '  replay [--dry-run] [--json]     send the dead-letter spool ({state-dir}/dead-letter/) to --sink again;',
     '                                  exit 0 when nothing is left in it, 1 when entries stay (refused again)',
+    '  policy simulate --policy FILE [--per-event] [--json] LOG...',
+    '                                  what an audit policy would keep of audit logs (plain or .gz); ships nothing',
     '  --help, -h                      this text',
     '  --version, -v                   the version',
     '',
@@ -190,7 +205,7 @@ function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof A
     }
     case 'sink': {
       const s = raw.trim();
-      if (!SINK_SCHEMES.some((p) => s.startsWith(p))) fail('is not a sink URI', `use file:DIR, stdout:, http://…, https://…, sls://ENDPOINT or sls+http://…`);
+      if (!SINK_SCHEMES.some((p) => s.startsWith(p))) fail('is not a sink URI', `use file:DIR, stdout:, http://…, https://…, sls://ENDPOINT, sls+http://…, elasticsearch+http(s)://…/INDEX, opensearch+…, loki+http(s)://…, otlp+http(s)://…, clickhouse+http(s)://…, syslog+tcp://… or syslog+tls://…`);
       if (s === 'file:') fail('names no directory', `e.g. ${example}file:./tailship-out`);
       return s;
     }
@@ -213,6 +228,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
   let wantHelp = false;
   let wantVersion = false;
   const given = new Map<FlagDef, Given[]>();
+  let rest: string[] | undefined;
   let firstError: UsageError | undefined;
   const fail = (e: UsageError) => {
     firstError ??= e;
@@ -220,6 +236,12 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (command === undefined && arg === 'policy') {
+      // `policy …` has its own arguments (src/commands/policy.ts); flags before it still apply.
+      command = 'policy';
+      rest = argv.slice(i + 1);
+      break;
+    }
     if (arg === '--help' || arg === '-h') {
       wantHelp = true;
       continue;
@@ -262,7 +284,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
         i++;
       }
       const list = given.get(d) ?? [];
-      if (list.length > 0 && d.kind !== 'list') {
+      if (list.length > 0 && d.kind !== 'list' && d.kind !== 'sink') {
         fail(new UsageError(`${name} is given more than once; give it once`, name));
         continue;
       }
@@ -297,6 +319,16 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
   for (const d of FLAGS) {
     try {
       const g = given.get(d);
+      if (d.kind === 'sink') {
+        // --sink is repeatable (SPEC §10): `sinks` is every one, `sink` the first
+        const all = g ? g.map((x) => ({ value: x.value, from: x.from })) : env[d.env] ? splitSinkList(env[d.env]!).map((value) => ({ value, from: d.env })) : [];
+        if (all.length > 0) {
+          const sinks = all.map((x) => parseValue(d, x.value, x.from) as string);
+          set('sinks', sinks);
+          set('sink', sinks[0]);
+        }
+        continue;
+      }
       if (g) {
         if (d.kind === 'list') set(d.key, g.map((x) => x.value).filter((s) => s !== ''));
         else set(d.key, parseValue(d, g[0]!.value, g[0]!.from));
@@ -333,5 +365,6 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
   const out: Command = { command: command ?? 'run', options };
   if (json) out.json = true;
   if (dryRun) out.dryRun = true;
+  if (rest) out.args = rest;
   return out;
 }

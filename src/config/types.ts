@@ -63,7 +63,10 @@ export interface AgentOptions {
   manifests?: string;
   hostRoot: string;
   stateDir: string;
+  /** The first of `sinks` (kept for callers that know one sink). */
   sink: string;
+  /** Every `--sink` (repeatable; TAILSHIP_SINK comma-separated), in order; at least one. SPEC §10. */
+  sinks: string[];
   listen: string; // 'off' or HOST:PORT
   startAt: StartAt;
   backfill: boolean;
@@ -77,4 +80,6 @@ export interface AgentOptions {
   maxInflightBytes: number;
   /** Test/demo aid: exit 0 once every input has been read to its end and acknowledged. */
   exitWhenIdle: boolean;
+  /** `--audit-policy FILE` (SPEC §6): an audit.k8s.io Policy applied to every JSON input's events. */
+  auditPolicy?: string;
 }

@@ -3,12 +3,14 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { maskSinkUri } from './mask-uri.js';
+import type { DeadLetterSpool } from './dead-letter.js';
 import type { Sink } from './sink.js';
 import { sinkUriError } from './sink-config-error.js';
 import { createFileSink } from './sinks/file-sink.js';
 import { createHttpSink } from './sinks/http-sink.js';
 import { createSlsSink } from './sinks/sls/sls-sink.js';
 import { createStdoutSink } from './sinks/stdout-sink.js';
+import { createMoreSink } from './sinks/more-sinks.js';
 import { createClickHouseSink } from './sinks/clickhouse/clickhouse-sink.js';
 import { createSyslogSink } from './sinks/syslog/syslog-sink.js';
 
@@ -19,9 +21,11 @@ export interface CreateSinkContext {
   stateDir: string;
   /** Base of a relative `file:DIR`. Default process.cwd(). */
   cwd?: string;
+  /** The agent's dead-letter spool: stores that refuse single items (Elasticsearch, Loki, OTLP) spool those. */
+  deadLetter?: DeadLetterSpool;
 }
 
-export const SINK_FORMS = 'file:DIR, stdout:, http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, sls://ENDPOINT or sls+http://ENDPOINT';
+export const SINK_FORMS = 'file:DIR, stdout:, http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, sls://ENDPOINT or sls+http://ENDPOINT, elasticsearch+http(s)://HOST:PORT/INDEX, opensearch+http(s)://…, loki+http(s)://HOST:PORT, otlp+http(s)://HOST:PORT, clickhouse+http(s)://HOST:PORT/DATABASE.TABLE, syslog+tcp://HOST:PORT, syslog+tls://HOST:PORT';
 
 /**
  * `--sink URI` (SPEC §3) → a Sink. Throws an Error that names the accepted forms when the URI is not one of them,
@@ -41,6 +45,9 @@ export function createSink(uri: string, ctx: CreateSinkContext): Sink {
     if (!url.hostname) throw sinkUriError(`invalid sink "${maskSinkUri(text)}": no host (accepted: ${SINK_FORMS})`);
     return createHttpSink(url, ctx);
   }
+  // issue 14 stores (helper `sinks`): Elasticsearch / OpenSearch, Loki, OTLP
+  const more = createMoreSink(text, ctx);
+  if (more) return more;
   if (/^sls(\+http)?:\/\//i.test(text)) {
     return createSlsSink(parseUrl(text, ', e.g. sls://cn-hangzhou.log.aliyuncs.com?project=k8s-log-c123'), ctx);
   }

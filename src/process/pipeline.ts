@@ -2,6 +2,7 @@ import type { AgentOptions, InputSpec } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { EventProcessor } from './stage.js';
+import { createPolicyStage } from '../audit/policy/policy-stage.js';
 
 export interface PipelineDeps {
   metrics: Metrics;
@@ -19,5 +20,6 @@ export function buildProcessors(input: InputSpec, opts: AgentOptions, deps: Pipe
   void opts;
   void deps;
   const stages: EventProcessor[] = [];
+  if (opts.auditPolicy !== undefined && input.json) stages.push(createPolicyStage(opts.auditPolicy, deps));
   return stages;
 }

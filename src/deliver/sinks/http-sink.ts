@@ -13,6 +13,7 @@ import { oneLine, readPrefix } from '../response-text.js';
 import { isTlsTrustError } from '../tls-trust.js';
 import { closedError, SinkError, type Sink } from '../sink.js';
 import { sinkOptionError, sinkUriError } from '../sink-config-error.js';
+import { takeHttpRender } from '../render-http.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -128,7 +129,8 @@ export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefi
  * deliverer acts on. Never puts a header value in a log line or an error message.
  */
 export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
-  const cfg = parseHttpSinkUrl(url, ctx.env);
+  const render = takeHttpRender(url); // ?format=eventlist / ?schema= (render-http.ts)
+  const cfg = parseHttpSinkUrl(render ? render.url : url, ctx.env);
   if (cfg.insecure) {
     ctx.logger.warn(
       { sink: cfg.display },
@@ -154,14 +156,14 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
     let body: Buffer;
     if (cfg.gzipLevel > 0) {
       // The JSON is only read by zlib: its buffer is reused by the next batch as soon as gzip is done.
-      const json = httpBatchBodyWriter(batch);
+      const json = render ? render.writer(batch) : httpBatchBodyWriter(batch);
       try {
         body = await gzipAsync(json.bytes(), { level: cfg.gzipLevel, chunkSize: GZIP_CHUNK_BYTES });
       } finally {
         json.release();
       }
     } else {
-      body = httpBatchBodyBytes(batch); // undici may read it until the request is done: left to the GC
+      body = render ? render.writer(batch).bytes() : httpBatchBodyBytes(batch); // undici may read it until the request is done: left to the GC
     }
     const headers: Record<string, string> = {
       ...cfg.headers,

@@ -22,6 +22,7 @@ describe('parseCommandLine', () => {
         hostRoot: '',
         stateDir: './.tailship-state',
         sink: 'file:./tailship-out',
+        sinks: ['file:./tailship-out'],
         listen: '127.0.0.1:2020',
         startAt: 'beginning',
         backfill: false,
@@ -67,6 +68,7 @@ describe('parseCommandLine', () => {
       TAILSHIP_LOG_LEVEL: 'debug',
       TAILSHIP_MAX_INFLIGHT_BYTES: '4M',
       TAILSHIP_EXIT_WHEN_IDLE: 'true',
+      TAILSHIP_AUDIT_POLICY: '/etc/tailship/policy.yaml',
     };
     const fromEnv = parseCommandLine([], env).options;
     expect(fromEnv).toEqual({
@@ -75,6 +77,7 @@ describe('parseCommandLine', () => {
       hostRoot: '/host',
       stateDir: '/var/lib/tailship',
       sink: 'stdout:',
+      sinks: ['stdout:'],
       listen: 'off',
       startAt: 'end',
       backfill: true,
@@ -86,6 +89,7 @@ describe('parseCommandLine', () => {
       logLevel: 'debug',
       maxInflightBytes: 4194304,
       exitWhenIdle: true,
+      auditPolicy: '/etc/tailship/policy.yaml',
     });
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
 
@@ -109,6 +113,7 @@ describe('parseCommandLine', () => {
         '--log-level', 'warn',
         '--max-inflight-bytes', '1G',
         '--exit-when-idle=false',
+        '--audit-policy', 'p.yaml',
       ],
       env,
     ).options;
@@ -118,6 +123,7 @@ describe('parseCommandLine', () => {
       hostRoot: '',
       stateDir: './s',
       sink: 'http://127.0.0.1:9/x?gzip=false',
+      sinks: ['http://127.0.0.1:9/x?gzip=false'],
       listen: '127.0.0.1:0',
       startAt: 'beginning',
       backfill: false,
@@ -129,6 +135,7 @@ describe('parseCommandLine', () => {
       logLevel: 'warn',
       maxInflightBytes: 1073741824,
       exitWhenIdle: false,
+      auditPolicy: 'p.yaml',
     });
   });
 
@@ -157,7 +164,7 @@ describe('parseCommandLine', () => {
     [['--sinks', 'stdout:'], {}, '--sinks', 'did you mean --sink?'],
     [['--sink'], {}, '--sink', 'needs a value'],
     [['--sink', '--listen', 'off'], {}, '--sink', 'needs a value'],
-    [['--sink', 'stdout:', '--sink=file:x'], {}, '--sink', 'more than once'],
+    [['--listen', 'off', '--listen=127.0.0.1:1'], {}, '--listen', 'more than once'], // --sink is repeatable (SPEC §10)
     [['-s'], {}, '-s', 'two dashes'],
     [['confg'], {}, 'confg', 'did you mean config?'],
     [['run', 'extra'], {}, 'extra', 'unexpected argument'],
