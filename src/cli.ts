@@ -10,7 +10,7 @@ import { formatStatus, readStatus } from './status.js';
 
 let ranAgent = false;
 
-/** argv + env → run | config | status; maps outcomes to exit codes (0 ok, 1 fatal, 2 usage or config). */
+/** argv + env → run | config | status | replay; maps outcomes to exit codes (0 ok, 1 fatal, 2 usage or config). */
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // webhook wiring: a command with flags of its own (SPEC §8)
   if (argv[0] === 'webhook-kubeconfig') {
@@ -43,6 +43,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       process.stdout.write(cmd.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
       return 0;
     }
+    case 'replay':
+      return (await import('./deliver/replay-command.js')).replayCommand(cmd, env);
     case 'policy': {
       const { runPolicyCommand } = await import('./commands/policy.js');
       return runPolicyCommand(cmd.args ?? []);

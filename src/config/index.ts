@@ -1,28 +1,17 @@
 // The configuration stage: options + env + env files + manifests → the inputs to tail, or the problems to fix.
 
+import { ErrorCodes } from '../errors.js';
 import { applyConvention, formatOrigin } from './env-convention.js';
 import { gatherEnvSources, parseGlobalTags } from './env-sources.js';
 import { loadManifests } from './manifests.js';
 import { checkPolicyFile } from '../audit/policy/config-check.js';
-import type { AgentOptions, ConfigProblem, InputSpec } from './types.js';
+import type { AgentOptions, ConfigProblem, InputSpec, ResolvedConfig } from './types.js';
 import { finishWebhookInput, webhookInputVar } from '../inputs/webhook/config.js'; // webhook wiring
 
-export type { AgentOptions, ConfigProblem, InputSpec, Origin, StartAt } from './types.js';
+export type { AgentOptions, ConfigProblem, InputSpec, Origin, ResolvedConfig, StartAt } from './types.js';
 export { parseCommandLine, UsageError, HELP_TEXT, DEFAULT_OPTIONS, type Command, type CommandName } from './options.js';
 export { formatOrigin } from './env-convention.js';
 export { describeConfig } from './describe.js';
-
-export interface ResolvedConfig {
-  /** File inputs to tail. */
-  inputs: InputSpec[];
-  /** `stdout` inputs: reported, not collected (each also has a warning). */
-  skipped: InputSpec[];
-  /** Errors: any one makes the configuration invalid (`run` and `config` exit 2). */
-  problems: ConfigProblem[];
-  warnings: ConfigProblem[];
-  /** Debug-level notes (manifest documents skipped because they are not pods, …). */
-  notes: string[];
-}
 
 /** What `run` prints when no input is configured at all. */
 export const NO_INPUT_HELP = [
@@ -58,7 +47,7 @@ export async function resolveConfig(options: AgentOptions, env: NodeJS.ProcessEn
   if (webhookVar) {
     const clash = gathered.vars.find((v) => v.name === webhookVar.name || v.name === `loong_logs_${options.webhookKey}`);
     if (clash) {
-      out.problems.push({ variable: clash.name, origin: clash.origin, message: `the key "${options.webhookKey}" is the webhook's input (--webhook-key), so it takes no path`, fix: `remove ${clash.name} (keep its _tags, _product… suffixes), or choose another --webhook-key` });
+      out.problems.push({ code: ErrorCodes.CONFIG_ENV_VALUE, variable: clash.name, origin: clash.origin, message: `the key "${options.webhookKey}" is the webhook's input (--webhook-key), so it takes no path`, fix: `remove ${clash.name} (keep its _tags, _product… suffixes), or choose another --webhook-key` });
     } else gathered.vars.push(webhookVar);
   }
   const fromEnv = applyConvention(gathered.vars, opts);
@@ -87,6 +76,7 @@ export async function resolveConfig(options: AgentOptions, env: NodeJS.ProcessEn
     if (input.stdout) {
       out.skipped.push(input);
       out.warnings.push({
+        code: ErrorCodes.CONFIG_STDOUT_INPUT,
         variable,
         origin: input.origin,
         message: `"${input.path}" asks for container stdout, which tailship does not collect (it reads files); this input is skipped`,
@@ -98,6 +88,7 @@ export async function resolveConfig(options: AgentOptions, env: NodeJS.ProcessEn
     const prev = seen.get(input.hostPath);
     if (prev) {
       out.problems.push({
+        code: ErrorCodes.CONFIG_DUPLICATE_INPUT,
         variable,
         origin: input.origin,
         message: `reads the same host path ${input.hostPath} as input "${prev.key}" (${formatOrigin(prev.origin)}), so every line would be shipped twice`,

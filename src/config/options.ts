@@ -1,31 +1,35 @@
 // SPEC §1: the command line. Every flag can also come from its env var; the flag wins.
 
+import { maskSinkUri } from '../deliver/mask-uri.js';
+import { ErrorCodes, TailshipError } from '../errors.js';
 import type { AgentOptions } from './types.js';
 import { closest } from './env-convention.js';
 import { loadRedactKey, parseRedactList } from '../audit/redact/redact-list.js';
-import { TailshipError } from '../errors.js';
 import { webhookConfig } from '../inputs/webhook/config.js'; // webhook wiring
+import { parseHostPort } from '../net/host-port.js';
 
-export type CommandName = 'run' | 'config' | 'status' | 'help' | 'version' | 'policy';
+export type CommandName = 'run' | 'config' | 'status' | 'replay' | 'help' | 'version' | 'policy';
 
 export interface Command {
   command: CommandName;
   options: AgentOptions;
-  /** `--json`: machine-readable output (for `status`). */
+  /** `--json`: machine-readable output (for `status` and `replay`). */
   json?: boolean;
+  /** `--dry-run` (for `replay`): report what would be sent, send nothing. */
+  dryRun?: boolean;
   /** `policy`: the arguments after the command word, parsed by src/commands/policy.ts. */
   args?: string[];
 }
 
 /** A mistake on the command line or in a TAILSHIP_* variable. The CLI prints the message and exits 2. */
-export class UsageError extends Error {
+export class UsageError extends TailshipError {
   override name = 'UsageError';
   constructor(
     message: string,
     /** The flag or env var at fault. */
     readonly flag?: string,
   ) {
-    super(message);
+    super(ErrorCodes.CONFIG_FLAG, message);
   }
 }
 
@@ -103,7 +107,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--exit-when-idle', env: 'TAILSHIP_EXIT_WHEN_IDLE', key: 'exitWhenIdle', kind: 'bool', meta: '', help: 'run: exit 0 once every input is read to its end and acknowledged (demos, tests)' },
 ];
 
-const COMMANDS: readonly CommandName[] = ['run', 'config', 'status', 'help', 'version', 'policy'];
+const COMMANDS: readonly CommandName[] = ['run', 'config', 'status', 'replay', 'help', 'version', 'policy'];
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SINK_SCHEMES = ['file:', 'stdout:', 'http://', 'https://', 'sls://', 'sls+http://'];
 // several sinks (SPEC §10): the stores of issue 14, and how a comma-separated TAILSHIP_SINK is split
@@ -136,12 +140,14 @@ function buildHelp(): string {
   return [
     'tailship: tail log files and ship them; a vendor-neutral drop-in for logtail-ds (aliyun_logs_* configuration).',
     '',
-    'Usage: tailship [run|config|status] [flags]',
+    'Usage: tailship [run|config|status|replay] [flags]',
     '',
     'Commands:',
     '  run (default)                   discover the configuration, tail, ship; stops cleanly on SIGTERM/SIGINT',
     '  config                          print the resolved configuration as JSON (secrets masked); exit 2 if invalid',
     '  status [--json]                 print per-file progress from the state dir',
+    '  replay [--dry-run] [--json]     send the dead-letter spool ({state-dir}/dead-letter/) to --sink again;',
+    '                                  exit 0 when nothing is left in it, 1 when entries stay (refused again)',
     '  policy simulate --policy FILE [--per-event] [--json] LOG...',
     '                                  what an audit policy would keep of audit logs (plain or .gz); ships nothing',
     '  webhook-kubeconfig --server URL [--ca FILE] [--client-cert FILE --client-key FILE] [--paths]',
@@ -151,7 +157,8 @@ function buildHelp(): string {
     '',
     'Flags (each also from its env var in brackets; the flag wins; --flag VALUE and --flag=VALUE both work):',
     ...rows,
-    `${'  --json'.padEnd(34)}status: print JSON`,
+    `${'  --json'.padEnd(34)}status, replay: print JSON`,
+    `${'  --dry-run'.padEnd(34)}replay: list what would be sent, send nothing`,
     '',
     'Sizes (N) take an optional K, M or G suffix (powers of 1024), e.g. 16M. Durations (MS) take ms, s or m, e.g. 10s.',
     '',
@@ -166,8 +173,7 @@ export const HELP_TEXT: string = buildHelp();
 
 /** Never echo a sink's credentials back in an error. */
 function safeValue(d: FlagDef, v: string): string {
-  if (d.kind !== 'sink') return v;
-  return v.replace(/\/\/[^/@]*@/, '//***@').replace(/\?.*$/, '?…');
+  return d.kind === 'sink' ? maskSinkUri(v) : v;
 }
 
 function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof AgentOptions] {
@@ -223,10 +229,13 @@ function parseValue(d: FlagDef, raw: string, from: string): AgentOptions[keyof A
       return raw;
     case 'listen': {
       if (raw === 'off') return raw;
-      const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]*):(\d{1,5})$/.exec(raw);
-      if (!m) fail('is not off or HOST:PORT', `e.g. ${example}127.0.0.1:2020 (or [::]:2020 for every address, or off)`);
+      const hp = parseHostPort(raw);
+      if ('error' in hp) {
+        return hp.error === 'port-range'
+          ? fail('has a port above 65535', `use a port from 0 to 65535 (0 picks a free one)`)
+          : fail('is not off or HOST:PORT', `e.g. ${example}127.0.0.1:2020 (or [::]:2020 for every address, or off)`);
+      }
       // An empty host (`:2020`) is every address, like [::]:2020 (dual-stack).
-      if (Number(m![2]) > 65535) fail('has a port above 65535', `use a port from 0 to 65535 (0 picks a free one)`);
       return raw;
     }
     case 'key':
@@ -253,6 +262,7 @@ interface Given {
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Command {
   let command: CommandName | undefined;
   let json = false;
+  let dryRun = false;
   let wantHelp = false;
   let wantVersion = false;
   const given = new Map<FlagDef, Given[]>();
@@ -282,16 +292,20 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
       json = true;
       continue;
     }
+    if (arg === '--dry-run') {
+      dryRun = true;
+      continue;
+    }
     if (arg.startsWith('--') && arg.length > 2) {
       const eq = arg.indexOf('=');
       const name = eq < 0 ? arg : arg.slice(0, eq);
       const d = FLAGS.find((f) => f.flag === name);
-      if (!d && ['--json', '--help', '--version'].includes(name)) {
+      if (!d && ['--json', '--dry-run', '--help', '--version'].includes(name)) {
         fail(new UsageError(`${name} takes no value; write ${name} alone`, name));
         continue;
       }
       if (!d) {
-        const guess = closest(name.slice(2), [...FLAGS.map((f) => f.flag.slice(2)), 'json', 'help', 'version']);
+        const guess = closest(name.slice(2), [...FLAGS.map((f) => f.flag.slice(2)), 'json', 'dry-run', 'help', 'version']);
         fail(new UsageError(`unknown flag ${name}${guess ? `; did you mean --${guess}?` : ''}`, name));
         continue;
       }
@@ -329,7 +343,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
     fail(
       new UsageError(
         command === undefined
-          ? `unknown command "${arg}"${guess ? `; did you mean ${guess}?` : ''}; commands are run, config, status`
+          ? `unknown command "${arg}"${guess ? `; did you mean ${guess}?` : ''}; commands are run, config, status, replay`
           : `unexpected argument "${arg}" after the command ${command}; give flag values with their flag (--flag VALUE)`,
         arg,
       ),
@@ -407,6 +421,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Comman
   if (firstError) throw firstError;
   const out: Command = { command: command ?? 'run', options };
   if (json) out.json = true;
+  if (dryRun) out.dryRun = true;
   if (rest) out.args = rest;
   return out;
 }

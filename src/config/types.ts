@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 // The resolved configuration: what the config stage hands to the rest of the pipeline.
 
 /** Where a variable was found, so that every error can name it. */
@@ -31,12 +32,27 @@ export interface InputSpec {
 }
 
 export interface ConfigProblem {
+  /** Stable code (ErrorCodes.CONFIG_*): what tests and tools match on; the message may be reworded. */
+  code: ErrorCode;
   /** The variable (or flag) at fault, e.g. `aliyun_logs_audit_tag`. */
   variable: string;
   origin: Origin;
   message: string;
   /** What the user should change. */
   fix: string;
+}
+
+/** What the config stage resolved: the inputs to tail, or the problems to fix. */
+export interface ResolvedConfig {
+  /** File inputs to tail. */
+  inputs: InputSpec[];
+  /** `stdout` inputs: reported, not collected (each also has a warning). */
+  skipped: InputSpec[];
+  /** Errors: any one makes the configuration invalid (`run` and `config` exit 2). */
+  problems: ConfigProblem[];
+  warnings: ConfigProblem[];
+  /** Debug-level notes (manifest documents skipped because they are not pods, …). */
+  notes: string[];
 }
 
 export type StartAt = 'beginning' | 'end';

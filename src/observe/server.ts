@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import { parseHostPort } from '../net/host-port.js';
 
 export interface ObserveServer {
   /** The port actually bound (useful with port 0). */
@@ -14,10 +15,9 @@ export interface ObserveServer {
  * `:PORT` mean every address, IPv6 and IPv4 (dual-stack; IPv4 only where the node has no IPv6).
  */
 export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new Error(`invalid --listen "${listen}": use HOST:PORT (e.g. 127.0.0.1:2020, 0.0.0.0:2020, [::]:2020, :2020) or off`);
-  return { host: m[1] ?? (m[2] || '::'), port };
+  const hp = parseHostPort(listen);
+  if ('error' in hp) throw new Error(`invalid --listen "${listen}": use HOST:PORT (e.g. 127.0.0.1:2020, 0.0.0.0:2020, [::]:2020, :2020) or off`);
+  return { host: hp.host || '::', port: hp.port }; // an empty host is every address, dual-stack
 }
 
 /** Errors of an IPv6 listen on a node without IPv6 (kernel built or booted without it, or disabled). */

@@ -1,6 +1,7 @@
 // Items 5 and 7 of issue 10: env names that are almost right. A `TAILSHIP_` variable that is not known, and a
 // variable that looks like a mistyped `aliyun_logs_` prefix (`aliyun_log_a`), are warnings with the closest name.
 
+import { ErrorCodes } from '../errors.js';
 import { closest, PREFIXES } from '../config/env-convention.js';
 import { FLAGS } from '../config/options.js';
 import type { ConfigProblem, Origin } from '../config/types.js';
@@ -33,6 +34,7 @@ export function unknownTailshipVars(env: NodeJS.ProcessEnv): ConfigProblem[] {
     const guess = known.includes(upper) ? upper : closest(upper.slice('TAILSHIP_'.length), known.map((k) => k.slice('TAILSHIP_'.length).toLowerCase()));
     const meant = guess === undefined ? undefined : known.includes(guess) ? guess : `TAILSHIP_${guess.toUpperCase()}`;
     out.push({
+      code: ErrorCodes.CONFIG_ENV_NAME,
       variable: name,
       origin: { kind: 'env' },
       message: `${name} is not a tailship variable and is ignored${meant ? `; did you mean ${meant}?` : ''}`,
@@ -54,6 +56,7 @@ export function nearPrefixVars(vars: Array<{ name: string; origin: Origin }>): C
     if (!guess) continue;
     const meant = `${guess}${v.name.slice(m[1]!.length + m[2]!.length + 2)}`;
     out.push({
+      code: ErrorCodes.CONFIG_ENV_NAME,
       variable: v.name,
       origin: v.origin,
       message: `${v.name} is not read as an input (inputs start with ${PREFIXES.join(' or ')}); did you mean ${meant}?`,

@@ -1,6 +1,7 @@
 // The checks `config` and `run` share before anything starts (issue 10 items 5 and 7): whatever `run` would
 // refuse, `config` reports as an error; whatever is suspicious but may fix itself, both report as a warning.
 
+import { ErrorCodes } from '../errors.js';
 import { readEnvFile } from '../config/env-sources.js';
 import { NO_INPUT_HELP, type ResolvedConfig } from '../config/index.js';
 import type { AgentOptions, ConfigProblem } from '../config/types.js';
@@ -31,6 +32,7 @@ export async function preflight(
     for (const f of options.envFiles) vars.push(...(await readEnvFile(f)).vars);
     const near = nearPrefixVars(vars.filter((v) => !/^(ALIBABA_CLOUD|ALICLOUD_LOG|TAILSHIP)_/i.test(v.name)));
     const entry = {
+      code: ErrorCodes.CONFIG_NO_INPUT,
       variable: 'aliyun_logs_{key}',
       origin: { kind: 'env' as const },
       message: NO_INPUT_HELP.split('\n')[0]!,

@@ -1,6 +1,7 @@
 // Item 5 of issue 10: what `config` can see on this machine before `run` starts: a log directory that is
 // missing, a file that cannot be read, two inputs that would read the same file (each line shipped twice).
 
+import { ErrorCodes } from '../errors.js';
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { formatOrigin } from '../config/env-convention.js';
@@ -14,7 +15,7 @@ function errCode(e: unknown): string {
 /** Warnings (not errors: the directory may appear later, rotation may be in progress). */
 export function inputWarnings(inputs: InputSpec[]): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  const warn = (i: InputSpec, message: string, fix: string) => out.push({ variable: `aliyun_logs_${i.key}`, origin: i.origin, message, fix });
+  const warn = (i: InputSpec, message: string, fix: string) => out.push({ code: ErrorCodes.CONFIG_INPUT_PATH, variable: `aliyun_logs_${i.key}`, origin: i.origin, message, fix });
   for (const i of inputs) {
     const dir = path.posix.dirname(i.hostPath);
     try {
@@ -63,6 +64,7 @@ function overlaps(inputs: InputSpec[]): ConfigProblem[] {
       const shared = sharedName(dir, path.posix.basename(a.hostPath), path.posix.basename(b.hostPath));
       if (shared === undefined) continue;
       out.push({
+        code: ErrorCodes.CONFIG_DUPLICATE_INPUT,
         variable: `aliyun_logs_${b.key}`,
         origin: b.origin,
         message: `reads ${path.posix.join(dir, shared)} like input "${a.key}" (${formatOrigin(a.origin)}), so its lines would be shipped twice`,

@@ -2,6 +2,7 @@
 // `run` uses (and closed again), then what only a running sink would find out is checked: an SLS project for
 // every input and SLS credentials.
 
+import { ErrorCodes } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import type { ConfigProblem, InputSpec } from '../config/types.js';
 import { createSink } from '../deliver/create-sink.js';
@@ -17,7 +18,7 @@ export async function sinkProblems(uri: string, inputs: InputSpec[], env: NodeJS
     const sink = createSink(uri, { logger: silentLogger(), metrics: createMetrics(), env, stateDir });
     await sink.close().catch(() => undefined);
   } catch (e) {
-    return [{ variable: '--sink', origin, message: (e as Error).message, fix: 'give --sink (TAILSHIP_SINK) one of the accepted forms' }];
+    return [{ code: ErrorCodes.CONFIG_SINK_URI, variable: '--sink', origin, message: (e as Error).message, fix: 'give --sink (TAILSHIP_SINK) one of the accepted forms' }];
   }
   if (!/^sls(\+http)?:\/\//i.test(uri.trim())) return [];
   const out: ConfigProblem[] = [];
@@ -25,6 +26,7 @@ export async function sinkProblems(uri: string, inputs: InputSpec[], env: NodeJS
   const without = inputs.filter((i) => !i.project);
   if (!project && without.length > 0) {
     out.push({
+      code: ErrorCodes.CONFIG_SLS_PROJECT,
       variable: '--sink',
       origin,
       message: `the sls:// sink names no project and ${without.length === 1 ? 'input' : 'inputs'} ${without.map((i) => `"${i.key}"`).join(', ')} ${without.length === 1 ? 'has' : 'have'} no _project either, so nothing could be sent`,
@@ -45,6 +47,7 @@ function credentialsProblem(env: NodeJS.ProcessEnv): ConfigProblem | undefined {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       return {
+        code: ErrorCodes.CONFIG_SLS_CREDENTIALS,
         variable: 'TAILSHIP_SLS_CREDENTIALS_FILE',
         origin,
         message: code ? `the SLS credentials file ${file} cannot be read (${code})` : (e as Error).message,
@@ -54,6 +57,7 @@ function credentialsProblem(env: NodeJS.ProcessEnv): ConfigProblem | undefined {
   }
   if (credentialsFromVars(env, 'env')) return undefined;
   return {
+    code: ErrorCodes.CONFIG_SLS_CREDENTIALS,
     variable: 'ALIBABA_CLOUD_ACCESS_KEY_ID',
     origin,
     message: 'the sls:// sink has no credentials: no access key in the environment and no TAILSHIP_SLS_CREDENTIALS_FILE',

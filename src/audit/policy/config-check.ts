@@ -2,6 +2,7 @@
 // one per issue, each naming the file, the line and the rule; unknown fields are warnings.
 
 import type { ConfigProblem } from '../../config/types.js';
+import { ErrorCodes } from '../../errors.js';
 import { formatIssue, PolicyError } from './load-policy.js';
 import { loadEvaluator } from './policy-stage.js';
 
@@ -10,12 +11,12 @@ export function checkPolicyFile(file: string, variable = '--audit-policy'): { pr
     const { loaded } = loadEvaluator(file);
     return {
       problems: [],
-      warnings: loaded.warnings.map((w) => ({ variable, origin: { kind: 'file', file, line: w.line }, message: formatIssue(w), fix: 'remove or correct the field' })),
+      warnings: loaded.warnings.map((w) => ({ code: ErrorCodes.POLICY_INVALID, variable, origin: { kind: 'file', file, line: w.line }, message: formatIssue(w), fix: 'remove or correct the field' })),
     };
   } catch (e) {
     if (!(e instanceof PolicyError)) throw e;
     return {
-      problems: e.issues.map((i) => ({ variable, origin: { kind: 'file', file, line: i.line }, message: `${e.code}: ${formatIssue(i)}`, fix: e.fix ?? '' })),
+      problems: e.issues.map((i) => ({ code: e.code, variable, origin: { kind: 'file', file, line: i.line }, message: `${e.code}: ${formatIssue(i)}`, fix: e.fix ?? '' })),
       warnings: [],
     };
   }

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
-import { BodyWriter, renderLog, tagObjectJson, writeLog } from '../render.js';
-import { SinkError, type Sink } from '../sink.js';
+import { writeAndSync } from '../durable-write.js';
+import { batchNdjsonWriter, logstoreFileStem } from '../ndjson.js';
+import { closedError, type Sink } from '../sink.js';
+import { localWriteError } from '../write-error.js';
 
 export interface FileSinkOptions {
   /** Rotate `{logstore}.ndjson` before a write would take it past this size. Default 100 MiB (SPEC §3). */
@@ -69,14 +71,12 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
       if (f.size > 0 && f.size + chunk.length > rotateBytes) await rotate(f);
     } catch (err) {
       await closeQuietly(f);
-      throw fileError(f.path, err);
+      throw localWriteError(f.path, err);
     }
     const fh = f.fh!;
     const before = f.size;
     try {
-      let off = 0;
-      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-      await fh.datasync();
+      await writeAndSync(fh, chunk);
       f.size = before + chunk.length;
     } catch (err) {
       // Cut a half-written batch off again so that the retry does not leave a broken line in front of it.
@@ -85,7 +85,7 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
       } catch {
         await closeQuietly(f); // reopened (and re-measured) on the next attempt
       }
-      throw fileError(f.path, err);
+      throw localWriteError(f.path, err);
     }
   }
 
@@ -126,7 +126,7 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
   return {
     name: 'file',
     send(batch: Batch, signal?: AbortSignal): Promise<void> {
-      if (closed) return Promise.reject(new SinkError('retryable', 'file sink is closed'));
+      if (closed) return Promise.reject(closedError('file'));
       const f = fileFor(batch.logstore);
       const w = batchNdjsonWriter(batch);
       const chunk = w.bytes();
@@ -159,61 +159,6 @@ interface LogstoreFile {
   /** The last queued write: the next one starts after it (serialises writes to this file). */
   tail: Promise<void>;
 }
-
-/**
- * The NDJSON text of a batch as `file:`, `stdout:` and the dead-letter spool write it: one log per line, each
- * with `__time__` and a `__tag__` object of all tags (SPEC §3). The batch's shared tags are serialised once;
- * only a log with its own markers pays for a merged object.
- */
-export function batchNdjson(batch: Batch): string {
-  const shared = tagObjectJson(batch.tags, undefined);
-  let out = '';
-  for (const event of batch.events) {
-    out += renderLog(event, event.markers ? tagObjectJson(batch.tags, event.markers) : shared);
-    out += '\n';
-  }
-  return out;
-}
-
-/** The bytes of `batchNdjson(batch)`, encoded straight into one buffer (the hot path: no joined string). */
-export function batchNdjsonBytes(batch: Batch): Buffer {
-  return batchNdjsonWriter(batch).bytes();
-}
-
-function batchNdjsonWriter(batch: Batch): BodyWriter {
-  const shared = tagObjectJson(batch.tags, undefined);
-  const w = new BodyWriter(batch.rawBytes + batch.events.length * (48 + (shared?.length ?? 0)) + 16);
-  for (const event of batch.events) {
-    writeLog(w, event, event.markers ? tagObjectJson(batch.tags, event.markers) : shared);
-    w.write('\n');
-  }
-  return w;
-}
-
-/** A logstore name made safe as a file name (no `/`, no leading dot): itself when harmless, else `_` for the rest. */
-export function logstoreFileStem(logstore: string): string {
-  const stem = logstore.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\./, '_');
-  return stem === '' ? '_' : stem;
-}
-
-/** A SinkError for a failed file write that says which file and what to do about it. */
-export function fileError(path: string, err: unknown): SinkError {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  const hint = code ? FILE_HINTS[code] : undefined;
-  const what = code ?? (err instanceof Error ? err.message : String(err));
-  return new SinkError('retryable', `cannot write ${path}: ${what}${hint ? ` (${hint})` : ''}`, { code, cause: err });
-}
-
-const FILE_HINTS: Record<string, string> = {
-  ENOSPC: 'the disk is full: free disk space on that filesystem; delivery resumes by itself',
-  EDQUOT: 'disk quota exceeded: raise the quota or free space',
-  EACCES: 'permission denied: let the tailship user write that directory',
-  EPERM: 'operation not permitted: let the tailship user write that directory',
-  EROFS: 'read-only filesystem: point the sink at a writable directory',
-  ENOTDIR: 'a path component is a file, not a directory',
-  EISDIR: 'the output path is a directory',
-  EIO: 'I/O error: check the disk',
-};
 
 async function highestRotation(dir: string, stem: string): Promise<number> {
   return (await rotations(dir, stem)).at(-1) ?? 0;

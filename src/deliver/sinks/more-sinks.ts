@@ -1,4 +1,4 @@
-import type { CreateSinkContext } from '../create-sink.js';
+import type { CreateSinkContext } from '../sink-context.js';
 import type { Sink } from '../sink.js';
 import { createElasticsearchSink } from './elasticsearch/elasticsearch-sink.js';
 import { createLokiSink } from './loki/loki-sink.js';

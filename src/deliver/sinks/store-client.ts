@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Pool } from 'undici';
-import { ErrorCodes } from '../../errors.js';
-import { parseRetryAfter } from '../retry-policy.js';
+import { ErrorCodes, type ErrorCode } from '../../errors.js';
+import { parseRetryAfter } from '../retry-after.js';
 import { SinkError } from '../sink.js';
 
 const gzipAsync = promisify(gzip);
@@ -108,7 +108,7 @@ export function createStoreClient(o: StoreClientOptions): StoreClient {
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
         if (deadline.aborted) {
-          throw new SinkError('retryable', `${where}: no complete answer within ${o.timeoutMs} ms (?timeout=)`, { code: ErrorCodes.SINK_NETWORK, cause: err });
+          throw new SinkError('retryable', ErrorCodes.SINK_NETWORK, `${where}: no complete answer within ${o.timeoutMs} ms (?timeout=)`, { cause: err });
         }
         throw transportError(where, err);
       }
@@ -133,20 +133,20 @@ export function createStoreClient(o: StoreClientOptions): StoreClient {
  * A whole-request answer that is not a success, as the SinkError the deliverer acts on: 408/429/5xx retry
  * (Retry-After honoured), 413 split, 401/403 blocked (with the fix `authFix`), other 4xx rejected.
  */
-export function statusError(where: string, reply: StoreReply, code: string, authFix: string, now = Date.now()): SinkError {
+export function statusError(where: string, reply: StoreReply, code: ErrorCode, authFix: string, now = Date.now()): SinkError {
   const text = reply.body.subarray(0, ERROR_BODY_LIMIT).toString('utf8');
-  const extra = { statusCode: reply.status, code, responseBody: text || undefined };
+  const extra = { statusCode: reply.status, responseBody: text || undefined };
   const said = text ? `: ${oneLine(text, 300)}` : '';
   const s = reply.status;
   if (s === 408 || s === 429 || s >= 500) {
-    return new SinkError('retryable', `${where}: the store answered ${s}${said}`, { ...extra, retryAfterMs: parseRetryAfter(reply.headers['retry-after'], now) });
+    return new SinkError('retryable', code, `${where}: the store answered ${s}${said}`, { ...extra, retryAfterMs: parseRetryAfter(reply.headers['retry-after'], now) });
   }
-  if (s === 413) return new SinkError('too-large', `${where}: the store answered 413 (request too large)${said}`, extra);
-  if (s === 401 || s === 403) return new SinkError('blocked', `${where}: the store answered ${s}${said}; fix: ${authFix}`, extra);
-  if (s === 404) return new SinkError('blocked', `${where}: the store answered 404${said}; fix: check the sink URI's host, port and path`, extra);
-  if (s >= 300 && s < 400) return new SinkError('blocked', `${where}: the store answered a redirect ${s}; fix: set the sink URI to the final address`, extra);
-  if (s >= 400 && s < 500) return new SinkError('rejected', `${where}: the store rejected the request with ${s}${said}`, extra);
-  return new SinkError('retryable', `${where}: unexpected answer ${s}${said}`, extra);
+  if (s === 413) return new SinkError('too-large', code, `${where}: the store answered 413 (request too large)${said}`, extra);
+  if (s === 401 || s === 403) return new SinkError('blocked', code, `${where}: the store answered ${s}${said}; fix: ${authFix}`, extra);
+  if (s === 404) return new SinkError('blocked', code, `${where}: the store answered 404${said}; fix: check the sink URI's host, port and path`, extra);
+  if (s >= 300 && s < 400) return new SinkError('blocked', code, `${where}: the store answered a redirect ${s}; fix: set the sink URI to the final address`, extra);
+  if (s >= 400 && s < 500) return new SinkError('rejected', code, `${where}: the store rejected the request with ${s}${said}`, extra);
+  return new SinkError('retryable', code, `${where}: unexpected answer ${s}${said}`, extra);
 }
 
 const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/;
@@ -156,9 +156,9 @@ function transportError(where: string, err: unknown): SinkError {
   const code = e?.code ?? e?.cause?.code;
   const detail = e instanceof Error ? e.message : String(err);
   if (code && TLS_TRUST.test(code)) {
-    return new SinkError('blocked', `${where}: the store's TLS certificate is not trusted (${code}); fix: give its CA with ?ca=FILE, or fix the certificate`, { code: ErrorCodes.SINK_NETWORK, cause: err });
+    return new SinkError('blocked', ErrorCodes.SINK_NETWORK, `${where}: the store's TLS certificate is not trusted (${code}); fix: give its CA with ?ca=FILE, or fix the certificate`, { cause: err });
   }
-  return new SinkError('retryable', `${where}: ${code ? `${code} ` : ''}${detail}`, { code: ErrorCodes.SINK_NETWORK, cause: err });
+  return new SinkError('retryable', ErrorCodes.SINK_NETWORK, `${where}: ${code ? `${code} ` : ''}${detail}`, { cause: err });
 }
 
 async function readPrefix(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {

@@ -12,10 +12,10 @@ const input = (over: Partial<InputSpec> = {}): InputSpec =>
 const deps = () => ({ metrics: createMetrics(), logger: pino({ level: 'silent' }), env: {} });
 
 describe('buildProcessors', () => {
-  test('a JSON input: metrics, redact, trim, identity in SPEC order; a text input: identity only', () => {
+  test('a JSON input: legacy, metrics, redact, trim, identity in SPEC order; a text input: identity only', () => {
     const opts = { ...DEFAULT_OPTIONS, redact: 'all', maxEventBytes: 1024 };
-    expect(buildProcessors(input(), opts, deps())).toHaveLength(4);
-    expect(buildProcessors(input(), DEFAULT_OPTIONS, deps())).toHaveLength(2);
+    expect(buildProcessors(input(), opts, deps())).toHaveLength(5);
+    expect(buildProcessors(input(), DEFAULT_OPTIONS, deps())).toHaveLength(3);
     expect(buildProcessors(input({ json: false }), opts, deps())).toHaveLength(1);
   });
 

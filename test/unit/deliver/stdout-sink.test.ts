@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
+import { ErrorCodes } from '../../../src/errors.js';
 import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { SinkError } from '../../../src/deliver/sink.js';
-import { batchNdjson } from '../../../src/deliver/sinks/file-sink.js';
+import { batchNdjson } from '../../../src/deliver/ndjson.js';
 import { createStdoutSink } from '../../../src/deliver/sinks/stdout-sink.js';
 import { silentLogger } from '../../../src/observe/log.js';
 import { captureLogger, deferred, makeBatch } from './support.js';
@@ -69,7 +70,8 @@ describe('stdout sink', () => {
     const e1 = (await sink.send(makeBatch()).catch((e: unknown) => e)) as SinkError;
     expect(e1).toBeInstanceOf(SinkError);
     expect(e1.kind).toBe('blocked');
-    expect(e1.message).toMatch(/stdout/);
+    expect(e1.code).toBe(ErrorCodes.SINK_STDOUT_BROKEN);
+    expect(e1.storeCode).toBe('EPIPE');
     const e2 = (await sink.send(makeBatch()).catch((e: unknown) => e)) as SinkError;
     expect(e2.kind).toBe('blocked');
     expect(lines.filter((l) => (l.level as number) >= 40)).toHaveLength(0);

@@ -51,10 +51,8 @@ export function createElasticsearchSink(uri: URL, ctx: EsSinkContext): Sink {
     if (reply.status < 200 || reply.status >= 300) throw statusError(where, reply, ErrorCodes.SINK_ES_BULK_FAILED, authFix);
     const verdicts = readBulkResponse(reply.body.toString('utf8'), docs.length);
     if (!verdicts) {
-      throw new SinkError('retryable', `${where}: the answer is not a _bulk response with one item per document`, {
-        statusCode: reply.status,
-        code: ErrorCodes.SINK_ES_BAD_RESPONSE,
-        responseBody: reply.body.subarray(0, 4096).toString('utf8'),
+      throw new SinkError('retryable', ErrorCodes.SINK_ES_BAD_RESPONSE, `${where}: the answer is not a _bulk response with one item per document`, {
+        statusCode: reply.status, responseBody: reply.body.subarray(0, 4096).toString('utf8'),
       });
     }
     let retry = 0;
@@ -72,19 +70,15 @@ export function createElasticsearchSink(uri: URL, ctx: EsSinkContext): Sink {
       }
     }
     if (retry > 0) {
-      throw new SinkError('retryable', `${where}: ${retry} of ${docs.length} documents answered 429/5xx (first: ${firstRetry}); only those are sent again`, {
-        statusCode: reply.status,
-        code: ErrorCodes.SINK_ES_ITEMS_RETRY,
-      });
+      throw new SinkError('retryable', ErrorCodes.SINK_ES_ITEMS_RETRY, `${where}: ${retry} of ${docs.length} documents answered 429/5xx (first: ${firstRetry}); only those are sent again`, {
+        statusCode: reply.status, });
     }
   }
 
   /** One refused document: in the spool with the store's reason, as a batch of one event (so it can be replayed). */
   async function spoolItem(batch: Batch, index: number, id: string, status: number, type: string, reason: string): Promise<void> {
-    const err = new SinkError('rejected', `${o.flavour} refused document ${id}: ${status} ${reason}`, {
-      statusCode: status,
-      code: ErrorCodes.SINK_ES_ITEM_REJECTED,
-      responseBody: JSON.stringify({ _id: id, status, error: { type, reason } }),
+    const err = new SinkError('rejected', ErrorCodes.SINK_ES_ITEM_REJECTED, `${o.flavour} refused document ${id}: ${status} ${reason}`, {
+      statusCode: status, responseBody: JSON.stringify({ _id: id, status, error: { type, reason } }),
     });
     if (!ctx.deadLetter) throw err; // no spool to keep it in: the deliverer dead-letters the batch instead
     const event = batch.events[index]!;

@@ -78,10 +78,8 @@ export function createLokiSink(uri: URL, ctx: LokiSinkContext): Sink {
     const hit = order.filter((i) => wanted.has(eventNs(batch.events[i]!).toString()));
     // Loki lists a limited number of entries; when it names none we can match, keep the whole batch
     const lost = hit.length > 0 ? hit : order;
-    const err = new SinkError('rejected', `Loki refused ${lost.length} entries for good (${refused.reason}): ${oneLine(text, 300)}`, {
-      statusCode: 400,
-      code: ErrorCodes.SINK_LOKI_ENTRIES_REJECTED,
-      responseBody: text.slice(0, 4096),
+    const err = new SinkError('rejected', ErrorCodes.SINK_LOKI_ENTRIES_REJECTED, `Loki refused ${lost.length} entries for good (${refused.reason}): ${oneLine(text, 300)}`, {
+      statusCode: 400, responseBody: text.slice(0, 4096),
     });
     if (!ctx.deadLetter) throw err;
     ctx.logger.warn({ sink: 'loki', batch: batch.id, refused: lost.length }, `Loki refused entries for good (${refused.reason}); they are in the dead-letter spool, the rest is stored`);

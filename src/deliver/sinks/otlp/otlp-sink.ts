@@ -86,10 +86,8 @@ export function createOtlpSink(uri: URL, ctx: OtlpSinkContext): Sink {
       if (partial?.message) ctx.logger.warn({ sink: 'otlp' }, `OTLP receiver warns: ${partial.message}`);
       return;
     }
-    const err = new SinkError('rejected', `OTLP receiver rejected ${partial.rejected} of ${records.length} log records (which ones it does not say; the whole batch is kept): ${partial.message}`, {
-      statusCode: reply.status,
-      code: ErrorCodes.SINK_OTLP_PARTIAL_REJECTED,
-      responseBody: partial.message,
+    const err = new SinkError('rejected', ErrorCodes.SINK_OTLP_PARTIAL_REJECTED, `OTLP receiver rejected ${partial.rejected} of ${records.length} log records (which ones it does not say; the whole batch is kept): ${partial.message}`, {
+      statusCode: reply.status, responseBody: partial.message,
     });
     if (!ctx.deadLetter) throw err;
     await ctx.deadLetter.write(batch, err, 'otlp');
