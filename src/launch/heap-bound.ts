@@ -52,7 +52,10 @@ function isRunCommand(args: readonly string[]): boolean {
  */
 export function relaunchWithHeapBound(): Promise<never> | null {
   const facts: LaunchFacts = { args: process.argv.slice(2), execArgv: process.execArgv, env: process.env, heapSizeLimit: getHeapStatistics().heap_size_limit };
-  if (!needsHeapBound(facts)) return null;
+  if (!needsHeapBound(facts)) {
+    if (process.env[RELAUNCHED_ENV] !== undefined) dieWithRelay();
+    return null;
+  }
   const args = [...HEAP_FLAGS, ...process.execArgv, ...process.argv.slice(1)];
   const env = { ...process.env, [RELAUNCHED_ENV]: '1' };
   const execve = (process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => void }).execve;
@@ -73,7 +76,8 @@ export function relaunchWithHeapBound(): Promise<never> | null {
 function relayChild(args: string[], env: NodeJS.ProcessEnv): Promise<never> {
   // Its own process group: a terminal's Ctrl-C reaches only this process, which relays it once (a second signal
   // tells the agent to leave at once, so the child must not get it twice).
-  const child = spawn(process.execPath, args, { stdio: 'inherit', env, detached: true });
+  // The IPC channel is the child's lifeline: it closes when this process dies, even by SIGKILL (dieWithRelay).
+  const child = spawn(process.execPath, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env, detached: true });
   for (const sig of FORWARDED_SIGNALS) process.on(sig, () => child.kill(sig));
   process.on('exit', () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -92,4 +96,16 @@ function relayChild(args: string[], env: NodeJS.ProcessEnv): Promise<never> {
       process.exit(code ?? 1);
     });
   });
+}
+
+/**
+ * In a child of relayChild: when the relaying parent is gone (killed with SIGKILL: it could not pass that on),
+ * die the same way at once, as the one process the operator knows would have. The channel does not keep the
+ * agent alive.
+ */
+function dieWithRelay(): void {
+  const channel = (process as unknown as { channel?: { unref(): void } }).channel;
+  if (!channel || typeof process.send !== 'function') return; // execve'd: no parent to watch
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  channel.unref();
 }
