@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { Pool } from 'undici';
 import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
 import { BodyWriter, renderLog, writeLog } from '../render.js';
 import { parseRetryAfter } from '../retry-policy.js';
 import { SinkError, type Sink } from '../sink.js';
+import { lazyUndici } from './lazy-undici.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -132,13 +132,15 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
   }
   if (cfg.ca && cfg.url.protocol === 'http:') ctx.logger.warn({ sink: cfg.display }, 'http sink: ?ca= has no effect on a plain http:// URL');
 
-  const pool = new Pool(cfg.url.origin, {
-    connections: HTTP_CONNECTIONS,
-    keepAliveTimeout: 30_000,
-    headersTimeout: cfg.timeoutMs,
-    bodyTimeout: cfg.timeoutMs,
-    connect: { rejectUnauthorized: !cfg.insecure, ...(cfg.ca ? { ca: cfg.ca } : {}) },
-  });
+  const pool = lazyUndici(({ Pool }) =>
+    new Pool(cfg.url.origin, {
+      connections: HTTP_CONNECTIONS,
+      keepAliveTimeout: 30_000,
+      headersTimeout: cfg.timeoutMs,
+      bodyTimeout: cfg.timeoutMs,
+      connect: { rejectUnauthorized: !cfg.insecure, ...(cfg.ca ? { ca: cfg.ca } : {}) },
+    }),
+  );
   const path = `${cfg.url.pathname}${cfg.url.search}`;
 
   async function send(batch: Batch, signal?: AbortSignal): Promise<void> {
@@ -170,7 +172,7 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
     let resHeaders: Record<string, string | string[] | undefined>;
     let text = '';
     try {
-      const res = await pool.request({ path, method: 'POST', headers, body, signal: requestSignal });
+      const res = await (await pool.get()).request({ path, method: 'POST', headers, body, signal: requestSignal });
       status = res.statusCode;
       resHeaders = res.headers;
       if (status >= 200 && status < 300) {
@@ -192,12 +194,15 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
     name: 'http',
     send,
     async close(): Promise<void> {
+      const made = pool.made();
+      if (!made) return; // never sent: undici was never loaded
+      const client = await made;
       // Let requests on the wire finish briefly; a batch cut off here is not acknowledged and is sent again later.
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 2000)));
-      const outcome = await Promise.race([pool.close().then(() => 'closed' as const), graceOver]);
+      const outcome = await Promise.race([client.close().then(() => 'closed' as const), graceOver]);
       clearTimeout(timer);
-      if (outcome === 'late') await pool.destroy();
+      if (outcome === 'late') await client.destroy();
     },
   };
 }

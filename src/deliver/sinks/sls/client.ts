@@ -1,4 +1,5 @@
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
+import { lazyUndici, type LazyClient } from '../lazy-undici.js';
 import type { Logger } from '../../../observe/log.js';
 import type { SlsCredentials } from './credentials.js';
 import { parseErrorBody, parseRetryAfter, type SlsReply } from './errors.js';
@@ -28,22 +29,25 @@ export const USER_AGENT = 'tailship';
  */
 export class SlsClient {
   readonly #opts: SlsOptions;
-  readonly #agent: Agent;
+  readonly #agent: LazyClient<Agent>;
   readonly #logger: Logger | undefined;
   #clockOffsetMs = 0;
 
   constructor(opts: SlsOptions, logger?: Logger) {
     this.#opts = opts;
     this.#logger = logger;
-    this.#agent = new Agent({
-      connections: 4,
-      keepAliveTimeout: 30_000,
-      connect: { timeout: Math.min(opts.timeoutMs, 10_000) },
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-      // Error bodies are a few hundred bytes; success bodies are empty.
-      maxResponseSize: 1 << 20,
-    });
+    this.#agent = lazyUndici(
+      ({ Agent }) =>
+        new Agent({
+          connections: 4,
+          keepAliveTimeout: 30_000,
+          connect: { timeout: Math.min(opts.timeoutMs, 10_000) },
+          headersTimeout: opts.timeoutMs,
+          bodyTimeout: opts.timeoutMs,
+          // Error bodies are a few hundred bytes; success bodies are empty.
+          maxResponseSize: 1 << 20,
+        }),
+    );
   }
 
   /** The headers of a request, with `Date`, `Content-MD5` and the v1 `Authorization` over them. */
@@ -73,7 +77,7 @@ export class SlsClient {
   /** Sends the request; resolves with the answer (any status), rejects only when there was none. */
   async request(req: SlsRequest, creds: SlsCredentials): Promise<SlsReply> {
     const target = requestTarget(this.#opts, req.project);
-    const res = await this.#agent.request({
+    const res = await (await this.#agent.get()).request({
       origin: target.origin,
       path: req.path,
       method: req.method,
@@ -109,6 +113,6 @@ export class SlsClient {
   }
 
   async close(): Promise<void> {
-    await this.#agent.close();
+    await (await this.#agent.made())?.close();
   }
 }
