@@ -106,6 +106,8 @@ function relayChild(args: string[], env: NodeJS.ProcessEnv): Promise<never> {
 function dieWithRelay(): void {
   const channel = (process as unknown as { channel?: { unref(): void } }).channel;
   if (!channel || typeof process.send !== 'function') return; // execve'd: no parent to watch
-  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  const die = (): void => void process.kill(process.pid, 'SIGKILL');
+  process.on('disconnect', die);
   channel.unref();
+  if (!process.connected) die(); // the parent died before this listener was there
 }
