@@ -205,7 +205,8 @@ export interface CountingStore {
   close(): Promise<void>;
 }
 
-export async function startCountingStore(expected: number, opts: { up?: boolean } = {}): Promise<CountingStore> {
+/** `delayMs`: each request is answered that much later (a slow store: the agent's in-flight budget stays full). */
+export async function startCountingStore(expected: number, opts: { up?: boolean; delayMs?: number } = {}): Promise<CountingStore> {
   const counts = new Uint8Array(expected);
   const sockets = new Set<Socket>();
   let distinct = 0;
@@ -237,10 +238,14 @@ export async function startCountingStore(expected: number, opts: { up?: boolean 
       const body = req.headers['content-encoding'] === 'gzip' ? gunzipAsync(raw) : Promise.resolve(raw);
       body.then(
         (buf) => {
-          scan(buf.toString('utf8'));
-          requests++;
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end('{"ok":true}');
+          const answer = (): void => {
+            scan(buf.toString('utf8'));
+            requests++;
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end('{"ok":true}');
+          };
+          if (opts.delayMs) setTimeout(answer, opts.delayMs);
+          else answer();
         },
         () => {
           res.writeHead(400);

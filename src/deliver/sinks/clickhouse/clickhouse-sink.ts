@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { Pool } from 'undici';
+import { lazyUndici } from '../lazy-undici.js';
 import type { Batch } from '../../../batch/batch.js';
 import { ErrorCodes } from '../../../errors.js';
 import type { Logger } from '../../../observe/log.js';
@@ -53,13 +53,15 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
   if (cfg.insecure) {
     ctx.logger.warn({ sink: cfg.display }, 'clickhouse sink: TLS CERTIFICATE VERIFICATION IS OFF (?insecure=true); use ?ca=FILE for a private CA instead.');
   }
-  const pool = new Pool(cfg.origin, {
-    connections: CONNECTIONS,
-    keepAliveTimeout: 2_000, // ClickHouse closes idle keep-alive connections after 3 s (18.16 default keep_alive_timeout)
-    headersTimeout: cfg.timeoutMs,
-    bodyTimeout: cfg.timeoutMs,
-    connect: { rejectUnauthorized: !cfg.insecure, ...(cfg.ca ? { ca: cfg.ca } : {}) },
-  });
+  const pool = lazyUndici(({ Pool }) =>
+    new Pool(cfg.origin, {
+      connections: CONNECTIONS,
+      keepAliveTimeout: 2_000, // ClickHouse closes idle keep-alive connections after 3 s (18.16 default keep_alive_timeout)
+      headersTimeout: cfg.timeoutMs,
+      bodyTimeout: cfg.timeoutMs,
+      connect: { rejectUnauthorized: !cfg.insecure, ...(cfg.ca ? { ca: cfg.ca } : {}) },
+    }),
+  );
   const auth: Record<string, string> = {};
   if (cfg.user !== undefined) auth['x-clickhouse-user'] = cfg.user;
   if (cfg.password !== undefined) auth['x-clickhouse-key'] = cfg.password;
@@ -77,7 +79,7 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
     let resHeaders: Record<string, string | string[] | undefined>;
     let text: string;
     try {
-      const res = await pool.request({ path, method: 'POST', headers: { ...auth, ...headers }, body, signal: requestSignal });
+      const res = await (await pool.get()).request({ path, method: 'POST', headers: { ...auth, ...headers }, body, signal: requestSignal });
       status = res.statusCode;
       resHeaders = res.headers;
       text = await readPrefix(res.body, RESPONSE_BODY_LIMIT);
@@ -149,7 +151,9 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await closePoolGracefully(pool);
+      const made = pool.made();
+      if (!made) return; // never sent: undici was never loaded
+      await closePoolGracefully(await made);
     },
   };
 }
