@@ -315,3 +315,14 @@ export async function startCountingStore(expected: number, opts: { up?: boolean;
 
 export const MiB = 1024 * 1024;
 export const mb = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
+
+/**
+ * The node flags of dist/cli.js's `#!/usr/bin/env -S node … --` line, as NODE_OPTIONS (the image sets the same):
+ * without the `--` that ends node's options there, which NODE_OPTIONS does not allow.
+ */
+export function shebangNodeOptions(): string {
+  const first = fs.readFileSync(new URL('../../dist/cli.js', import.meta.url), 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node (.*?)(?:\s+--)?$/.exec(first);
+  if (!m) throw new Error(`dist/cli.js has no node flags in its shebang: ${first}`);
+  return m[1]!;
+}
