@@ -14,7 +14,7 @@ export async function openActive(ctx: TailContext, lane: Lane): Promise<void> {
     fh = await ctx.fs.open(lane.activePath);
   } catch (e) {
     if (lane.warned !== 'open') {
-      ctx.signals.warn({ file: lane.activePath, err: (e as Error).message }, 'cannot open the file: check permissions; will retry');
+      ctx.signals.warn({ input: lane.input.key, file: lane.activePath, err: (e as Error).message }, 'cannot open the file: check permissions; will retry');
       lane.warned = 'open';
     }
     return;

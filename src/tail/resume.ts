@@ -34,11 +34,13 @@ export async function seeBackup(ctx: TailContext, file: string, gz: boolean): Pr
 }
 
 async function seeActive(ctx: TailContext, file: string): Promise<ActiveSeen & { fh?: TailFile }> {
+  let fh: TailFile | undefined;
   try {
-    const fh = await ctx.fs.open(file);
+    fh = await ctx.fs.open(file);
     const st = await fh.stat();
     return { seen: { st, head: await readHead(fh) }, fh };
   } catch (e) {
+    await fh?.close().catch(() => undefined);
     return { code: (e as NodeJS.ErrnoException).code, error: (e as Error).message };
   }
 }
@@ -95,7 +97,9 @@ async function execute(ctx: TailContext, lane: Lane, actions: ResumeAction[], fh
         ctx.signals.warn({ file: a.file, err: a.error }, 'cannot open a rotated backup; skipping it');
         break;
       case 'cannot-open':
-        ctx.signals.warn({ file: lane.activePath, err: a.error }, 'cannot open the file; will retry');
+        // The same words and the same once-per-problem mark as a later poll's openActive (lifecycle.ts).
+        ctx.signals.warn({ input: lane.input.key, file: lane.activePath, err: a.error }, 'cannot open the file: check permissions; will retry');
+        lane.warned = 'open';
         break;
       case 'shorter':
         ctx.signals.warn({ file: lane.activePath, offset: a.rec.offset, size: a.size }, 'file is shorter than its checkpoint: truncated while stopped; reading it from the start');

@@ -92,7 +92,7 @@ export class Tailer {
         if (!lane.planned && (await this.#laneExists(lane))) {
           // Planned once something of it exists: a file missing for now keeps its checkpoint until it is back.
           lane.planned = true;
-          await resumeLane(ctx, lane, first);
+          await this.#guard(lane, () => resumeLane(ctx, lane, first));
         }
       }
     }
@@ -101,7 +101,7 @@ export class Tailer {
         this.#warnMissing(lane);
         continue;
       }
-      await followLane(ctx, lane);
+      if (!(await this.#guard(lane, () => followLane(ctx, lane), true))) continue;
       // A file a glob matched is gone and fully read: forget the lane (its records age out with their files).
       if (hasGlob(lane.input.hostPath) && !lane.active && lane.queue.length === 0 && lane.lingering.length === 0) {
         const gone = await ctx.fs.stat(lane.activePath).then(() => false, () => true);
@@ -109,7 +109,7 @@ export class Tailer {
       }
     }
     await trackHistory(ctx);
-    for (const lane of ctx.table.lanes.values()) if (lane.planned) await adoptBackups(ctx, lane);
+    for (const lane of ctx.table.lanes.values()) if (lane.planned) await this.#guard(lane, () => adoptBackups(ctx, lane));
   }
 
   /** Reads what is available, lane by lane, within the budget. Returns the bytes read. */
@@ -117,7 +117,9 @@ export class Tailer {
     let total = 0;
     for (const lane of this.#ctx.table.lanes.values()) {
       if (!this.#ctx.hooks.canRead()) break;
-      total += await pumpLane(this.#ctx, lane);
+      await this.#guard(lane, async () => {
+        total += await pumpLane(this.#ctx, lane);
+      });
     }
     return total;
   }
@@ -157,6 +159,31 @@ export class Tailer {
     const base = path.basename(lane.activePath);
     const names = (await this.#ctx.listing(path.dirname(lane.activePath))) ?? [];
     return names.some((n) => isBackupOf(n, base) !== undefined);
+  }
+
+  /**
+   * One input's trouble never stops the agent or another input (issue 10 item 1): an unexpected error of one
+   * lane is warned once per kind of error, and the next poll tries again quietly. Returns false when it threw.
+   */
+  async #guard(lane: Lane, step: () => Promise<void>, recovers = false): Promise<boolean> {
+    try {
+      await step();
+      if (recovers && lane.warned?.startsWith('error:')) {
+        this.#ctx.signals.info({ input: lane.input.key, file: lane.activePath }, 'input is readable again');
+        lane.warned = undefined;
+      }
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      if (lane.warned !== `error:${code}`) {
+        this.#ctx.signals.warn(
+          { input: lane.input.key, file: lane.activePath, code, err: (e as Error).message },
+          'cannot read this input now: skipping it, the other inputs go on; retrying quietly',
+        );
+        lane.warned = `error:${code}`;
+      }
+      return false;
+    }
   }
 
   #warnMissing(lane: Lane): void {
