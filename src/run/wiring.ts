@@ -64,8 +64,11 @@ export function lineHandler(
     return l;
   };
   let file = '';
+  let input = '';
   const signals: LineSignals = {
     invalid: () => metrics.linesInvalid.inc(),
+    // Counted, not logged: a stream of bad bytes would flood the log; the tag says which logs.
+    invalidUtf8: () => metrics.linesInvalidUtf8.inc({ input }),
     truncated: (line, bytes) => {
       metrics.linesTruncated.inc();
       logger.warn({ file, offset: line.start, bytes }, `line longer than --max-line-bytes (${opts.maxLineBytes}): shipped cut, tagged __truncated__=true`);
@@ -75,6 +78,7 @@ export function lineHandler(
     budget.bytes += line.end - line.start;
     metrics.linesRead.inc();
     file = stream.file;
+    input = lane.input.key;
     lineToEvents(laneOf(lane), stream.id, line, signals, Date.now);
   };
 }
