@@ -14,7 +14,7 @@ import { Checkpointer } from './run/checkpointer.js';
 import { systemClock, type Clock } from './run/clock.js';
 import { RunLoop, Waker } from './run/loop.js';
 import { runSession, type StopState } from './run/session.js';
-import { Budget, checkpointLog, lineHandler, startHealth, tailSignals, updateGauges } from './run/wiring.js';
+import { Budget, checkpointLog, initInputSeries, lineHandler, startHealth, tailSignals, updateGauges } from './run/wiring.js';
 import { Tailer, type FileProgress } from './tail/tailer.js';
 
 export type { FileProgress };
@@ -39,6 +39,7 @@ export interface AgentHandle {
  */
 export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.ProcessEnv, logger: Logger, clock: Clock = systemClock): AgentHandle {
   const metrics = createMetrics({ defaultMetrics: true });
+  initInputSeries(metrics, inputs);
   const source = env.NODE_NAME || osHostname();
   const loaded = loadCheckpoints(opts.stateDir);
   if (loaded.warning) logger.warn(loaded.warning);
@@ -61,7 +62,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     now: () => clock.now(),
     hooks: {
       onLine: lineHandler(opts, { metrics, logger, env, source, batcher, budget }),
-      onStreamOpen: (stream, offset, sealed) => (ledger.open(stream.id, offset), batcher.setCuts(stream.id, sealed)),
+      onStreamOpen: (stream, offset, sealed) => (ledger.open(stream.id, offset, stream.lastEventMs), batcher.setCuts(stream.id, sealed)),
       onStreamEnd: (stream) => batcher.sealStream(stream.id),
       canRead: () => !budget.full && !stop.stopping,
     },

@@ -16,11 +16,20 @@ export function tailSignals(logger: Logger, metrics: Metrics): TailSignals {
   return {
     bytesRead: (n) => metrics.bytesRead.inc(n),
     bytesLost: (n) => metrics.bytesLost.inc(n),
+    fileLost: (input) => metrics.filesLost.inc({ input }),
     debug: (f, m) => logger.debug(f, m),
     info: (f, m) => logger.info(f, m),
     warn: (f, m) => logger.warn(f, m),
     error: (f, m) => logger.error(f, m),
   };
+}
+
+/** Per-input series exist from the start (0), so that an alert on them works before the first event. */
+export function initInputSeries(metrics: Metrics, inputs: InputSpec[]): void {
+  for (const { key: input } of inputs) {
+    metrics.filesLost.labels({ input }).inc(0);
+    metrics.linesInvalidUtf8.labels({ input }).inc(0);
+  }
 }
 
 /** In-flight budget: raw bytes read and not yet acknowledged. */
