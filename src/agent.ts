@@ -13,6 +13,8 @@ import { createAckPath } from './run/ack-path.js';
 import { Checkpointer } from './run/checkpointer.js';
 import { systemClock, type Clock } from './run/clock.js';
 import { RunLoop, Waker } from './run/loop.js';
+import { watchConfig } from './run/config-watch.js';
+import { reloader } from './run/reload.js';
 import { runSession, type StopState } from './run/session.js';
 import { Budget, checkpointLog, initInputSeries, lineHandler, startHealth, tailSignals, updateGauges } from './run/wiring.js';
 import { Tailer, type FileProgress } from './tail/tailer.js';
@@ -28,6 +30,8 @@ export interface AgentHandle {
    */
   stop(): 'graceful' | 'exit-now';
   metrics: Metrics;
+  /** Re-resolves the configuration (SIGHUP; the config sources are also watched): SPEC §11. */
+  reload(reason: string): Promise<void>;
   /** Read-only: how far each known file is shipped (committed offset and size last seen). */
   fileProgress(): FileProgress[];
 }
@@ -93,8 +97,10 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const loop = new RunLoop(parts);
   // Directory events only wake the poll loop sooner: a name changed, look at the directory now.
   const dirWatch = new DirWatch(() => (loop.hint(), waker.wake()));
+  const reload = reloader(opts, env, logger, (next) => (initInputSeries(metrics, next), tailer.setInputs(next), loop.hint(), waker.wake()));
+  const configWatch = watchConfig(configSources(opts), (f) => void reload(`changed: ${f}`), (e) => logger.warn({ err: e.message }, 'cannot watch the config sources: SIGHUP still reloads'));
   const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready && !checkpointer.failing });
-  const closers = [() => dirWatch.close(), () => tailer.close(), () => sink.close(), () => deadLetter.close(), async () => (await server)?.close()];
+  const closers = [() => configWatch.close(), () => dirWatch.close(), () => tailer.close(), () => sink.close(), () => deadLetter.close(), async () => (await server)?.close()];
   const onReady = (): void => {
     ready = true;
     logger.info({ inputs: inputs.map((i) => ({ key: i.key, path: i.hostPath, logstore: i.logstore })), sink: sink.name }, 'tailship started');
@@ -105,7 +111,11 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     return 1;
   });
 
-  return { done, metrics, fileProgress: () => tailer.fileProgress(), stop: () => stopOnce(stop, checkpointer, waker) };
+  return { done, metrics, reload, fileProgress: () => tailer.fileProgress(), stop: () => stopOnce(stop, checkpointer, waker) };
+}
+
+function configSources(opts: AgentOptions): string[] {
+  return [...opts.envFiles, ...(opts.manifests !== undefined ? [opts.manifests] : [])];
 }
 
 /** First call: graceful. Second: persist what is acknowledged synchronously; the caller (cli.ts) leaves now. */

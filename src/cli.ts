@@ -69,6 +69,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP re-resolves the inputs (SPEC §11), as the watched config sources do; it never stops the agent.
+  process.on('SIGHUP', () => void agent.reload('SIGHUP'));
   return agent.done;
 }
 

@@ -53,22 +53,23 @@ export function lineHandler(
   deps: { metrics: Metrics; logger: Logger; env: NodeJS.ProcessEnv; source: string; batcher: Batcher; budget: Budget },
 ): (lane: Lane, stream: StreamRecord, line: RawLine) => void {
   const { metrics, logger, source, batcher, budget } = deps;
-  const lanes = new Map<string, LineSource>();
-  const stageCache = new Map<string, EventProcessor[]>();
+  // Keyed by the objects: a reload that changes an input makes new ones (and new lanes), never stale settings.
+  const lanes = new WeakMap<Lane, LineSource>();
+  const stageCache = new WeakMap<InputSpec, EventProcessor[]>();
   const stagesOf = (input: InputSpec): EventProcessor[] => {
-    let stages = stageCache.get(input.key);
-    if (!stages) stageCache.set(input.key, (stages = buildProcessors(input, opts, { metrics, logger, env: deps.env })));
+    let stages = stageCache.get(input);
+    if (!stages) stageCache.set(input, (stages = buildProcessors(input, opts, { metrics, logger, env: deps.env })));
     return stages;
   };
   const laneOf = (lane: Lane): LineSource => {
-    let l = lanes.get(lane.id);
+    let l = lanes.get(lane);
     if (!l) {
       const i = lane.input;
       const tags = { ...i.tags, __hostname__: source, __path__: lane.namedPath };
       const target = { inputKey: i.key, logstore: i.logstore, project: i.project, product: i.product, source, tags, shard: i.shard, ttl: i.ttl, logstoreMode: i.logstoreMode };
       const info: LaneInfo = { id: lane.id, target };
       l = { inputKey: i.key, json: i.json, stages: stagesOf(i), tags, add: (stream, start, end, event, bytes, now) => batcher.add(info, stream, start, end, event, bytes, now) };
-      lanes.set(lane.id, l);
+      lanes.set(lane, l);
     }
     return l;
   };

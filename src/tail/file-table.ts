@@ -69,6 +69,13 @@ export class FileTable {
     return mine;
   }
 
+  /** A lane stopped (its input removed by a reload): its records wait, like unclaimed checkpoints, for a lane again. */
+  unclaim(lane: Lane): void {
+    const mine = this.recordsOf(lane);
+    for (const r of mine) this.records.delete(r.id);
+    this.#restored.push(...mine);
+  }
+
   recordsOf(lane: Lane): StreamRecord[] {
     return [...this.records.values()].filter((r) => r.lane === lane.activePath && r.input === lane.input.key);
   }

@@ -37,8 +37,14 @@ export interface TailerOptions {
  */
 export class Tailer {
   readonly #ctx: TailContext;
-  readonly #inputs: InputSpec[];
+  #inputs: InputSpec[];
   #started = false;
+  /** A new configuration, applied at the start of the next discovery pass (never in the middle of one). */
+  #next: InputSpec[] | undefined;
+  /** Inputs added by a reload: their first sight is a start (history before it is skipped as at startup). */
+  #fresh = new Set<InputSpec>();
+  /** Lanes of removed inputs: no more reads; closed once every batch they sealed is acknowledged. */
+  #retiring: Lane[] = [];
   #listings = new Map<string, Promise<string[] | null>>();
 
   constructor(opts: TailerOptions) {
@@ -86,16 +92,21 @@ export class Tailer {
     this.#listings = new Map(); // each directory is read once per pass
     const first = !this.#started;
     this.#started = true;
+    this.#applyInputs();
+    this.#retire();
+    const busy = new Set(this.#retiring.map((l) => l.id));
     for (const input of this.#inputs) {
       for (const activePath of await this.#activePaths(input)) {
         const lane = ctx.table.lane(input, activePath);
+        if (busy.has(lane.id)) continue; // the same file of a changed input: after the old lane's last ack
         if (!lane.planned && (await this.#laneExists(lane))) {
           // Planned once something of it exists: a file missing for now keeps its checkpoint until it is back.
           lane.planned = true;
-          await this.#guard(lane, () => resumeLane(ctx, lane, first));
+          await this.#guard(lane, () => resumeLane(ctx, lane, first || this.#fresh.has(input)));
         }
       }
     }
+    this.#fresh.clear();
     for (const lane of this.lanes) {
       if (!lane.planned) {
         this.#warnMissing(lane);
@@ -110,6 +121,56 @@ export class Tailer {
     }
     await trackHistory(ctx);
     for (const lane of ctx.table.lanes.values()) if (lane.planned) await this.#guard(lane, () => adoptBackups(ctx, lane));
+  }
+
+  /**
+   * Live configuration (SPEC §11): the inputs from now on, applied at the next discovery pass. An input equal to
+   * a running one (everything but where it was found) keeps going untouched; a new one starts; a removed one
+   * reads no more and stops after its last acknowledged batch (its records are kept for a later return).
+   */
+  setInputs(inputs: InputSpec[]): void {
+    this.#next = inputs;
+  }
+
+  #applyInputs(): void {
+    const next = this.#next;
+    if (!next) return;
+    this.#next = undefined;
+    const sig = (i: InputSpec): string => JSON.stringify({ ...i, origin: undefined });
+    const running = new Map(this.#inputs.map((i) => [sig(i), i]));
+    const wanted = new Set(next.map(sig));
+    const inputs = next.map((i) => running.get(sig(i)) ?? (this.#fresh.add(i), i));
+    const removed = new Set(this.#inputs.filter((i) => !wanted.has(sig(i))));
+    for (const lane of [...this.#ctx.table.lanes.values()]) {
+      if (!removed.has(lane.input)) continue;
+      this.#ctx.table.lanes.delete(lane.id);
+      // Seal what is batched of it: those batches are sent and acknowledged; nothing more is read.
+      for (const s of [...lane.queue, ...lane.lingering]) this.#ctx.hooks.onStreamEnd(s.rec);
+      this.#retiring.push(lane);
+    }
+    this.#ctx.signals.info(
+      { added: [...this.#fresh].map((i) => i.key), removed: [...removed].map((i) => i.key), kept: inputs.filter((i) => !this.#fresh.has(i)).map((i) => i.key) },
+      'configuration reloaded: new inputs start, removed inputs stop after their last acknowledged batch, the others go on',
+    );
+    this.#inputs = inputs;
+  }
+
+  /** Closes the retiring lanes whose every sealed batch is acknowledged. */
+  #retire(): void {
+    const { table, acks } = this.#ctx;
+    this.#retiring = this.#retiring.filter((lane) => {
+      const recs = table.recordsOf(lane);
+      if (!recs.every((r) => acks.settled(r.id))) return true;
+      for (const s of [...lane.queue, ...lane.lingering]) void s.src?.close().catch(() => undefined);
+      for (const r of recs) {
+        r.offset = acks.committed(r.id) ?? r.offset;
+        r.sealed = [];
+        acks.forget(r.id);
+      }
+      table.unclaim(lane);
+      this.#ctx.signals.info({ input: lane.input.key, file: lane.activePath }, 'input removed: stopped after its last acknowledged batch');
+      return false;
+    });
   }
 
   /** Reads what is available, lane by lane, within the budget. Returns the bytes read. */
