@@ -79,7 +79,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     send: ack.send,
     clock,
     onWriteState: checkpointLog(logger, opts.stateDir),
-    onTick: () => updateGauges(metrics, { store, budget, lanes: tailer.lanes, committed: (id) => ledger.position(id)?.committed, now: clock.now() }),
+    onTick: () => updateGauges(metrics, { store, budget, lanes: tailer.lanes, committed: (id) => ledger.position(id)?.committed, now: clock.now(), health: tailer.health.all() }),
   });
 
   const progress = new ProgressReporter(logger, metrics, () => tailer.lanes.length);
@@ -99,7 +99,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const dirWatch = new DirWatch(() => (loop.hint(), waker.wake()));
   const reload = reloader(opts, env, logger, (next) => (initInputSeries(metrics, next), tailer.setInputs(next), loop.hint(), waker.wake()));
   const configWatch = watchConfig(configSources(opts), (f) => void reload(`changed: ${f}`), (e) => logger.warn({ err: e.message }, 'cannot watch the config sources: SIGHUP still reloads'));
-  const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready && !checkpointer.failing });
+  const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready && !checkpointer.failing, notReadyReason: () => tailer.health.notReady(clock.now(), opts.inputDownGrace) });
   const closers = [() => configWatch.close(), () => dirWatch.close(), () => tailer.close(), () => sink.close(), () => deadLetter.close(), async () => (await server)?.close()];
   const onReady = (): void => {
     ready = true;

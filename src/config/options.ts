@@ -52,6 +52,7 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   logLevel: 'info',
   maxInflightBytes: 16_777_216, // 16 MiB (= --max-line-bytes): with the runtime flags, RSS ~120 MB with the store down
   exitWhenIdle: false,
+  inputDownGrace: 60_000,
 }) as AgentOptions;
 
 export const FLAGS: readonly FlagDef[] = [
@@ -70,6 +71,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--shutdown-grace', env: 'TAILSHIP_SHUTDOWN_GRACE', key: 'shutdownGrace', kind: 'ms', meta: 'MS', help: 'on SIGTERM/SIGINT, wait this long for in-flight batches' },
   { flag: '--log-level', env: 'TAILSHIP_LOG_LEVEL', key: 'logLevel', kind: 'level', meta: 'LEVEL', help: "the agent's own logs (JSON on stderr): fatal, error, warn, info, debug, trace, silent" },
   { flag: '--max-inflight-bytes', env: 'TAILSHIP_MAX_INFLIGHT_BYTES', key: 'maxInflightBytes', kind: 'bytes', meta: 'N', help: 'bytes read but not yet acknowledged; reading pauses above it' },
+  { flag: '--input-down-grace', env: 'TAILSHIP_INPUT_DOWN_GRACE', key: 'inputDownGrace', kind: 'ms', meta: 'MS', help: "/readyz is 503 once an input's file is missing or unreadable for this long (SPEC §7)" },
   { flag: '--exit-when-idle', env: 'TAILSHIP_EXIT_WHEN_IDLE', key: 'exitWhenIdle', kind: 'bool', meta: '', help: 'run: exit 0 once every input is read to its end and acknowledged (demos, tests)' },
 ];
 

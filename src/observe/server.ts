@@ -25,6 +25,8 @@ export async function startServer(opts: {
   listen: string;
   metrics: Metrics;
   isReady: () => boolean;
+  /** While ready otherwise: why not (an input down for too long, SPEC §7), said in the 503's body. */
+  notReadyReason?: () => string | undefined;
   logger: Logger;
 }): Promise<ObserveServer> {
   const { host, port } = parseListen(opts.listen);
@@ -37,7 +39,11 @@ export async function startServer(opts: {
       case '/healthz':
         return reply(res, 200, 'ok');
       case '/readyz':
-        return opts.isReady() ? reply(res, 200, 'ready\n') : reply(res, 503, 'not ready: inputs are being set up\n');
+      {
+        if (!opts.isReady()) return reply(res, 503, 'not ready: inputs are being set up\n');
+        const why = opts.notReadyReason?.();
+        return why ? reply(res, 503, `not ready: ${why}\n`) : reply(res, 200, 'ready\n');
+      }
       case '/metrics':
         return reply(res, 200, await registry.metrics(), { 'content-type': registry.contentType });
       default:

@@ -7,6 +7,7 @@ import type { RawLine } from '../parse/raw-line.js';
 import { buildProcessors } from '../process/pipeline.js';
 import type { EventProcessor } from '../process/stage.js';
 import type { Lane } from '../tail/file-table.js';
+import type { InputHealth } from '../tail/input-health.js';
 import type { TailSignals } from '../tail/signals.js';
 import type { StreamRecord } from '../identity/stream-record.js';
 import { startServer } from '../observe/server.js';
@@ -96,14 +97,19 @@ export function lineHandler(
 /** The 1 s gauges: checkpoint age, in-flight bytes, read paused, per-file lag (what is read and not committed). */
 export function updateGauges(
   metrics: Metrics,
-  s: { store: { lastSavedAt: number }; budget: Budget; lanes: Lane[]; committed: (id: string) => number | undefined; now: number },
+  s: { store: { lastSavedAt: number }; budget: Budget; lanes: Lane[]; committed: (id: string) => number | undefined; now: number; health: InputHealth[] },
 ): void {
+  for (const h of s.health) {
+    metrics.inputUp.set({ input: h.input }, h.up ? 1 : 0);
+    metrics.inputStale.set({ input: h.input }, Math.max(0, (s.now - h.grewAt) / 1000));
+  }
   metrics.checkpointAge.set(s.store.lastSavedAt ? (s.now - s.store.lastSavedAt) / 1000 : 0);
   metrics.inflightBytes.set(s.budget.bytes);
   metrics.readPaused.set(s.budget.full ? 1 : 0);
   for (const lane of s.lanes) {
     let lag = 0;
     for (const q of lane.queue) lag += Math.max(0, q.rec.size - (s.committed(q.rec.id) ?? q.rec.offset));
+    lag += lane.unreadSize ?? 0; // a file that cannot be opened: none of it is read
     metrics.fileLag.set({ path: lane.namedPath }, lag);
   }
 }
@@ -111,7 +117,7 @@ export function updateGauges(
 /** The health/metrics server unless --listen off; a server that cannot start is logged, never fatal. */
 export function startHealth(
   listen: string,
-  deps: { metrics: Metrics; logger: Logger; isReady: () => boolean },
+  deps: { metrics: Metrics; logger: Logger; isReady: () => boolean; notReadyReason?: () => string | undefined },
 ): Promise<{ close(): Promise<unknown> } | undefined> {
   if (listen === 'off') return Promise.resolve(undefined);
   return startServer({ listen, ...deps }).catch((e: Error) => {

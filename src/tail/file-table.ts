@@ -22,6 +22,8 @@ export interface Lane {
   planned: boolean;
   /** Why the active file could not be seen (ENOENT, EACCES…), for the warning. */
   missingCode?: string;
+  /** Size of the file at the path while it cannot be opened (its lag: none of it is read). */
+  unreadSize?: number;
 }
 
 /** How far one file is shipped: the agent handle's `fileProgress()`. */

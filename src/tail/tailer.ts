@@ -8,6 +8,7 @@ import { FileTable, type FileProgress, type Lane } from './file-table.js';
 import { adoptBackups, followLane, MISSING_MSG, trackHistory } from './follow.js';
 import { nodeFs, type TailFs } from './fs.js';
 import { pumpLane } from './reader.js';
+import { HealthBook, type GlobSeen } from './input-health.js';
 import { resumeLane } from './resume.js';
 import type { TailSignals } from './signals.js';
 
@@ -45,11 +46,17 @@ export class Tailer {
   #fresh = new Set<InputSpec>();
   /** Lanes of removed inputs: no more reads; closed once every batch they sealed is acknowledged. */
   #retiring: Lane[] = [];
+  readonly #health: HealthBook;
+  /** What the last pass saw of each glob input's directory, and what was warned about it. */
+  #globs = new Map<string, GlobSeen>();
+  readonly #globWarned = new Map<string, GlobSeen>();
+  readonly #globPrev = new Map<string, GlobSeen>();
   #listings = new Map<string, Promise<string[] | null>>();
 
   constructor(opts: TailerOptions) {
     const fs = opts.fs ?? nodeFs;
     this.#inputs = opts.inputs;
+    this.#health = new HealthBook((opts.now ?? Date.now)());
     this.#ctx = {
       o: { startAt: opts.startAt, backfill: opts.backfill, maxLineBytes: opts.maxLineBytes, passBytes: opts.passBytes ?? 8 << 20, lingerMs: opts.lingerMs ?? 5000 },
       table: new FileTable(opts.records),
@@ -59,12 +66,17 @@ export class Tailer {
       acks: opts.acks,
       now: opts.now ?? Date.now,
       scratch: Buffer.allocUnsafe(opts.readChunkBytes ?? 1 << 20),
-      listing: (dir) => {
+      listing: (dir: string) => {
         let l = this.#listings.get(dir);
         if (!l) this.#listings.set(dir, (l = fs.readdir(dir).catch(() => null)));
         return l;
       },
     };
+  }
+
+  /** Per input: up, why not, since when, when it last grew (SPEC §7). */
+  get health(): HealthBook {
+    return this.#health;
   }
 
   get lanes(): Lane[] {
@@ -121,6 +133,7 @@ export class Tailer {
     }
     await trackHistory(ctx);
     for (const lane of ctx.table.lanes.values()) if (lane.planned) await this.#guard(lane, () => adoptBackups(ctx, lane));
+    this.#health.observe(this.#inputs, this.lanes, this.#globs, ctx.now());
   }
 
   /**
@@ -179,7 +192,9 @@ export class Tailer {
     for (const lane of this.#ctx.table.lanes.values()) {
       if (!this.#ctx.hooks.canRead()) break;
       await this.#guard(lane, async () => {
-        total += await pumpLane(this.#ctx, lane);
+        const n = await pumpLane(this.#ctx, lane);
+        if (n > 0) this.#health.grew(lane.input.key, this.#ctx.now());
+        total += n;
       });
     }
     return total;
@@ -203,10 +218,26 @@ export class Tailer {
   async #activePaths(input: InputSpec): Promise<string[]> {
     if (!hasGlob(input.hostPath)) return [input.hostPath];
     const names = await this.#ctx.listing(path.dirname(input.hostPath));
-    if (!names) return [];
     const match = segmentMatcher(path.basename(input.hostPath));
     // lumberjack backups of a matched file are its history, never active files of their own
-    return names.filter((n) => match(n) && !parseBackupName(n)).map((n) => path.join(path.dirname(input.hostPath), n));
+    const paths = (names ?? []).filter((n) => match(n) && !parseBackupName(n)).map((n) => path.join(path.dirname(input.hostPath), n));
+    this.#globSeen(input, !names ? 'unlistable' : paths.length === 0 ? 'no-match' : 'ok');
+    return paths;
+  }
+
+  /** A glob whose directory cannot be listed or that matches nothing is warned once (not every poll). */
+  #globSeen(input: InputSpec, seen: GlobSeen): void {
+    this.#globs.set(input.key, seen);
+    // Seen on two passes in a row: a rotation's instant between rename and create is no news.
+    const prev = this.#globPrev.get(input.key);
+    this.#globPrev.set(input.key, seen);
+    if (prev !== seen || this.#globWarned.get(input.key) === seen) return;
+    const was = this.#globWarned.get(input.key);
+    this.#globWarned.set(input.key, seen);
+    const fields = { input: input.key, path: input.hostPath };
+    if (seen === 'unlistable') this.#ctx.signals.warn(fields, 'cannot list the directory of this glob (missing, or no read/search permission): waiting for it');
+    else if (seen === 'no-match') this.#ctx.signals.warn(fields, 'no file matches this glob (yet): waiting for one; check the path and --host-root');
+    else if (was !== undefined) this.#ctx.signals.info(fields, 'the glob matches files again');
   }
 
   /** True when the active file or one of its backups exists. */
