@@ -32,6 +32,7 @@ describe('parseCommandLine', () => {
         logLevel: 'info',
         maxInflightBytes: 16777216,
         exitWhenIdle: false,
+        inputDownGrace: 60000,
       },
     });
   });
@@ -66,6 +67,7 @@ describe('parseCommandLine', () => {
       TAILSHIP_LOG_LEVEL: 'debug',
       TAILSHIP_MAX_INFLIGHT_BYTES: '4M',
       TAILSHIP_EXIT_WHEN_IDLE: 'true',
+      TAILSHIP_INPUT_DOWN_GRACE: '2s',
     };
     const fromEnv = parseCommandLine([], env).options;
     expect(fromEnv).toEqual({
@@ -85,6 +87,7 @@ describe('parseCommandLine', () => {
       logLevel: 'debug',
       maxInflightBytes: 4194304,
       exitWhenIdle: true,
+      inputDownGrace: 2000,
     });
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
 
@@ -108,6 +111,7 @@ describe('parseCommandLine', () => {
         '--log-level', 'warn',
         '--max-inflight-bytes', '1G',
         '--exit-when-idle=false',
+        '--input-down-grace', '500ms',
       ],
       env,
     ).options;
@@ -128,6 +132,7 @@ describe('parseCommandLine', () => {
       logLevel: 'warn',
       maxInflightBytes: 1073741824,
       exitWhenIdle: false,
+      inputDownGrace: 500,
     });
   });
 
