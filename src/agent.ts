@@ -99,7 +99,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const dirWatch = new DirWatch(() => (loop.hint(), waker.wake()));
   const reload = reloader(opts, env, logger, (next) => (initInputSeries(metrics, next), tailer.setInputs(next), loop.hint(), waker.wake()));
   const configWatch = watchConfig(configSources(opts), (f) => void reload(`changed: ${f}`), (e) => logger.warn({ err: e.message }, 'cannot watch the config sources: SIGHUP still reloads'));
-  const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready && !checkpointer.failing, notReadyReason: () => tailer.health.notReady(clock.now(), opts.inputDownGrace) });
+  const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready, notReadyReason: () => notReady(checkpointer, tailer, clock.now(), opts) });
   const closers = [() => configWatch.close(), () => dirWatch.close(), () => tailer.close(), () => sink.close(), () => deadLetter.close(), async () => (await server)?.close()];
   const onReady = (): void => {
     ready = true;
@@ -112,6 +112,12 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   });
 
   return { done, metrics, reload, fileProgress: () => tailer.fileProgress(), stop: () => stopOnce(stop, checkpointer, waker) };
+}
+
+/** Why /readyz is 503 while running: the checkpoint cannot be written (shipping paused), or an input is down. */
+function notReady(checkpointer: Checkpointer, tailer: Tailer, now: number, opts: AgentOptions): string | undefined {
+  if (checkpointer.failing) return `cannot write the checkpoint file in ${opts.stateDir}: shipping is paused until it can`;
+  return tailer.health.notReady(now, opts.inputDownGrace);
 }
 
 function configSources(opts: AgentOptions): string[] {

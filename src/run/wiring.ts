@@ -130,6 +130,6 @@ export function startHealth(
 export function checkpointLog(logger: Logger, stateDir: string): (err: Error | undefined) => void {
   return (err) =>
     err
-      ? logger.error({ err: err.message, stateDir }, 'cannot write the checkpoint file: check that --state-dir is writable and has space')
-      : logger.info({ stateDir }, 'checkpoint file written again');
+      ? logger.error({ err: err.message, stateDir }, 'cannot write the checkpoint file: shipping is paused until it can (retried every second); check that --state-dir is writable and has space')
+      : logger.info({ stateDir }, 'checkpoint file written again: shipping resumes');
 }
