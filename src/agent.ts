@@ -92,6 +92,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     overBudget: () => budget.full,
     progress: (caughtUp: boolean) => progress.tick(caughtUp),
     exitWhenIdle: opts.exitWhenIdle,
+    idle: (backedOff: boolean) => dirWatch.wakeOnAppend(backedOff),
     clock,
   };
   const loop = new RunLoop(parts);
