@@ -82,7 +82,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     onTick: () => updateGauges(metrics, { store, budget, lanes: tailer.lanes, committed: (id) => ledger.position(id)?.committed, now: clock.now(), health: tailer.health.all() }),
   });
 
-  const progress = new ProgressReporter(logger, metrics, () => tailer.lanes.length);
+  const progress = new ProgressReporter(logger, metrics, () => tailer.lanes.length, { pending: () => ledger.pending, paused: () => budget.full });
   const parts = {
     tailer,
     watch: (dirs: string[]) => dirWatch.update(dirs),
