@@ -84,11 +84,11 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
   // Batches sleeping out a retry delay: an acknowledgement (the store is back) cuts every one short, so that
   // none waits up to 30 s more once the store answers again (issue 10 item 12).
   const backingOff = new Set<AbortController>();
-  async function backOff(ms: number): Promise<void> {
+  async function backOff(ms: number, interruptible: boolean): Promise<void> {
     const c = new AbortController();
     const onClose = (): void => c.abort();
     signal.addEventListener('abort', onClose, { once: true });
-    backingOff.add(c);
+    if (interruptible) backingOff.add(c); // a store's Retry-After is honoured in full
     try {
       await sleep(ms, c.signal);
     } catch (e) {
@@ -142,7 +142,7 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
       } else {
         gate.storeAnswered();
       }
-      await backOff(backoffDelay(attempt, err, random, opts.backoff));
+      await backOff(backoffDelay(attempt, err, random, opts.backoff), !(err.retryAfterMs && err.retryAfterMs > 0));
     }
   }
 
