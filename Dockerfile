@@ -3,10 +3,11 @@
 #   docker build -t tailship:0.1.0 .
 #   docker run --rm tailship:0.1.0 --version
 #
-# Base pinned to an exact Node 20 release (package.json engines: node >= 20.18.1); Debian slim rather than
-# Alpine so that Node is the official glibc build. Pin by digest too when you publish (name:tag@sha256:...).
+# Base pinned to an exact release of Node 24, the active LTS (Node 20 is end of life since 2026-04-30; the code
+# still runs on Node >= 20.18.1, package.json engines). Debian slim rather than Alpine so that Node is the
+# official glibc build. Pin by digest too when you publish (name:tag@sha256:...).
 
-FROM node:20.18.1-bookworm-slim AS build
+FROM node:24.11.1-bookworm-slim AS build
 WORKDIR /app
 # Dependencies first, so that a source-only change reuses this layer. --ignore-scripts: `prepare` would run tsc
 # before the sources are copied; the build is run explicitly below.
@@ -16,19 +17,20 @@ COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20.18.1-bookworm-slim AS runtime
+FROM node:24.11.1-bookworm-slim AS runtime
 # The V8 limits the `tailship` command carries in its shebang (src/cli.ts): without them V8 sizes its heap from
 # the node's RAM and lets garbage grow (a 200 MB catch-up peaked near 230 MB RSS; with them near 130 MB).
 ENV NODE_ENV=production \
     NODE_OPTIONS="--max-old-space-size=100 --max-semi-space-size=4" \
-    TAILSHIP_STATE_DIR=/var/lib/tailship
+    TAILSHIP_STATE_DIR=/var/lib/tailship \
+    TAILSHIP_LISTEN=[::]:2020
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only; --ignore-scripts because `prepare` needs tsc, a dev dependency, and no runtime
 # dependency has an install script.
 RUN npm ci --omit=dev --ignore-scripts \
  && npm cache clean --force \
- && printf '#!/bin/sh\nexec node /app/dist/cli.js "$@"\n' > /usr/local/bin/tailship \
+ && printf '#!/bin/sh\nexec node -- /app/dist/cli.js "$@"\n' > /usr/local/bin/tailship \
  && chmod 0755 /usr/local/bin/tailship
 # `tailship` on PATH (npm ci does not link the package's own bin), so `kubectl exec ... -- tailship config` works.
 COPY --from=build /app/dist ./dist
@@ -36,9 +38,12 @@ COPY --from=build /app/dist ./dist
 # directory, readable through owner match only. The DaemonSet drops every capability, so this root has none
 # (see the securityContext comment there); outside Kubernetes, run with --cap-drop ALL for the same effect.
 USER 0:0
-# --listen (TAILSHIP_LISTEN) port for /healthz, /readyz, /metrics. No HEALTHCHECK: Kubernetes ignores it in
+# --listen (TAILSHIP_LISTEN) port for /healthz, /readyz, /metrics. The CLI default is 127.0.0.1:2020, which a
+# container cannot be reached on: the image listens on every address, IPv6 and IPv4 ([::], dual-stack; IPv4
+# only where the node has no IPv6). No HEALTHCHECK: Kubernetes ignores it in
 # favour of the DaemonSet's probes, and it would fail whenever --listen is moved or `off`.
 EXPOSE 2020
 # Node as PID 1 is fine here: tailship handles SIGTERM/SIGINT itself and starts no child processes to reap.
-ENTRYPOINT ["node", "/app/dist/cli.js"]
+# `--` ends Node's own options: Node 20 would otherwise take a `--env-file` given to tailship as its own.
+ENTRYPOINT ["node", "--", "/app/dist/cli.js"]
 CMD ["run"]

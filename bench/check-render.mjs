@@ -7,7 +7,7 @@ import { ensureAuditLog, parseSize } from './generate.mjs';
 
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 const { httpBatchBody, httpBatchBodyBytes } = await import(dist('deliver/sinks/http-sink.js'));
-const { batchNdjson, batchNdjsonBytes } = await import(dist('deliver/sinks/file-sink.js'));
+const { batchNdjson, batchNdjsonBytes } = await import(dist('deliver/ndjson.js'));
 const { parseLine } = await import(dist('parse/parse-line.js'));
 
 const file = process.argv[2] ?? ensureAuditLog(parseSize('20M'), 1).file;

@@ -160,8 +160,8 @@ function childPid(pid) {
 // ---- the store, in its own process -----------------------------------------------------------------------------
 
 /** Starts bench/store-process.mjs for `file`; resolves when it has indexed the file's keys and listens. */
-function startRemoteStore(file) {
-  const child = fork(path.join(BENCH, 'store-process.mjs'), [file, STRICT ? 'strict' : '', opt('--store-delay', '0')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: (process.env.BENCH_STORE_NODE_ARGS ?? '--no-memory-reducer').split(' ').filter(Boolean) });
+function startRemoteStore(file, keysFile = '') {
+  const child = fork(path.join(BENCH, 'store-process.mjs'), [file, STRICT ? 'strict' : '', opt('--store-delay', '0'), keysFile], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: (process.env.BENCH_STORE_NODE_ARGS ?? '--no-memory-reducer').split(' ').filter(Boolean) });
   const waiting = new Map();
   let nextId = 1;
   let run = 0;
@@ -202,6 +202,54 @@ function startRemoteStore(file) {
         waiting.get(m.id)?.(m);
         waiting.delete(m.id);
       }
+    });
+  });
+}
+
+// ---- an audit policy in --agent-args: the store expects only what the policy keeps ----------------------------
+
+/** The `--audit-policy FILE` of --agent-args, if any. */
+function agentPolicy() {
+  for (let i = 0; i < AGENT_ARGS.length; i++) {
+    if (AGENT_ARGS[i] === '--audit-policy') return AGENT_ARGS[i + 1];
+    if (AGENT_ARGS[i].startsWith('--audit-policy=')) return AGENT_ARGS[i].slice('--audit-policy='.length);
+  }
+  return undefined;
+}
+
+/**
+ * Writes the `auditID|stage` keys of the events `policy` keeps (from `tailship policy simulate --per-event`, the
+ * same decision as the agent's) to a file for the store, which then expects exactly those.
+ */
+function keptKeys(policy, file) {
+  const out = path.join(OUT, 'kept-keys.txt');
+  const fd = fs.openSync(out, 'w');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'policy', 'simulate', '--policy', policy, '--per-event', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let rest = '';
+    let kept = 0;
+    let events = 0;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop();
+      const keys = [];
+      for (const l of lines) {
+        if (!l) continue;
+        const e = JSON.parse(l);
+        events++;
+        if (e.kept) {
+          kept++;
+          keys.push(`${e.auditID}|${e.stage}\n`);
+        }
+      }
+      if (keys.length) fs.writeSync(fd, keys.join(''));
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      fs.closeSync(fd);
+      if (code !== 0) reject(new Error(`policy simulate exited ${code}`));
+      else resolve({ file: out, kept, events });
     });
   });
 }
@@ -471,7 +519,14 @@ async function main() {
   const { file, meta } = ensureAuditLog(SIZE, SEED, { log });
   log(`input: ${file} (${(meta.bytes / 1e6).toFixed(1)} MB, ${meta.lines} events, lines ${meta.minLine}..${meta.maxLine} B, mean ${meta.meanLine} B)`);
   const t = performance.now();
-  const store = await startRemoteStore(file);
+  const policy = agentPolicy();
+  let keysFile = '';
+  if (policy) {
+    const k = await keptKeys(policy, file);
+    keysFile = k.file;
+    log(`--audit-policy ${policy}: keeps ${k.kept} of ${k.events} events (policy simulate, ${((performance.now() - t) / 1000).toFixed(1)} s); the store expects those`);
+  }
+  const store = await startRemoteStore(file, keysFile);
   log(`store ready: indexed ${store.expected} auditID+stage keys in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const ctx = { file, meta, store, gzipLevel: await gzipLevelInUse() };
 
@@ -500,6 +555,10 @@ async function main() {
   let fbMbs;
   for (const [group, variant, label] of variants) {
     if (!ONLY.includes(group) && !ONLY.includes(variant)) continue;
+    if (group === 'fluent-bit' && policy) {
+      log('--audit-policy given: skipping the Fluent Bit rows (they would ship every event)');
+      continue;
+    }
     if (group === 'fluent-bit' && !onPath('fluent-bit')) {
       log('fluent-bit is not on PATH: skipping the Fluent Bit rows');
       continue;

@@ -6,8 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { keysOfFile, scanKeys, startStore } from './http-store.mjs';
 
-const [file, strict, delay] = process.argv.slice(2);
-const store = await startStore({ expected: keysOfFile(file), strict: strict === 'strict', delayMs: Number(delay || 0) });
+const [file, strict, delay, keysFile] = process.argv.slice(2);
+/** With an audit policy (run.mjs --agent-args "--audit-policy …"), the keys it keeps, one `auditID|stage` a line. */
+const keysOfList = (f) => new Map(fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((k) => [k, 0]));
+const store = await startStore({ expected: keysFile ? keysOfList(keysFile) : keysOfFile(file), strict: strict === 'strict', delayMs: Number(delay || 0) });
 
 function snapshot() {
   const s = store.state;

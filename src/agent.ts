@@ -1,10 +1,10 @@
 import { hostname as osHostname } from 'node:os';
 import { AckLedger } from './ack/ack-ledger.js';
+import { auditStageMetrics } from './audit/metrics-registry.js';
 import { CheckpointWriter, loadCheckpoints } from './checkpoint/checkpoint-store.js';
 import type { AgentOptions, InputSpec } from './config/types.js';
-import { createSink } from './deliver/create-sink.js';
 import { createDeadLetterSpool } from './deliver/dead-letter.js';
-import { createDeliverer } from './deliver/deliverer.js';
+import { createFanOut } from './deliver/fan-out.js'; // fan-out wiring
 import { DirWatch } from './discover/dir-watch.js';
 import type { Logger } from './observe/log.js';
 import { createMetrics, type Metrics } from './observe/metrics.js';
@@ -18,6 +18,9 @@ import { reloader } from './run/reload.js';
 import { runSession, type StopState } from './run/session.js';
 import { Budget, checkpointLog, initInputSeries, lineHandler, startHealth, tailSignals, updateGauges } from './run/wiring.js';
 import { Tailer, type FileProgress } from './tail/tailer.js';
+import { sinkStageFactory } from './process/sink-stages.js';
+import { webhookConfig } from './inputs/webhook/config.js';
+import { startWebhookReceiver } from './inputs/webhook/receiver.js';
 
 export type { FileProgress };
 
@@ -48,9 +51,17 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const loaded = loadCheckpoints(opts.stateDir);
   if (loaded.warning) logger.warn(loaded.warning);
   const store = new CheckpointWriter(opts.stateDir);
-  const sink = createSink(opts.sink, { logger, metrics, env, stateDir: opts.stateDir });
   const deadLetter = createDeadLetterSpool(opts.stateDir, { logger, metrics });
-  const deliverer = createDeliverer({ sink, deadLetter, metrics, logger });
+  // fan-out wiring: every --sink gets every batch; a batch settles when all of them settled it (SPEC §10)
+  const deliverer = createFanOut({ uris: opts.sinks ?? [opts.sink], ctx: { logger, metrics, env, stateDir: opts.stateDir, deadLetter }, deadLetter, makeStages: sinkStageFactory(opts, metrics) });
+  for (const label of deliverer.labels) metrics.initSink(label);
+  for (const i of inputs) metrics.initInput(i.key);
+  auditStageMetrics(metrics.registry); // the audit series exist on /metrics before the first line
+  // The webhook spool is recovered (synchronously) before the tailer reads it; acknowledged spool files are
+  // deleted from what the tailer reports as committed.
+  let tailerRef: Tailer | undefined;
+  const webhookCfg = webhookConfig(opts);
+  const webhook = webhookCfg ? startWebhookReceiver(webhookCfg, { logger, registry: metrics.registry, committed: () => tailerRef?.fileProgress() ?? [] }) : undefined;
   const ledger = new AckLedger();
   const budget = new Budget(opts.maxInflightBytes);
   const waker = new Waker(clock);
@@ -72,6 +83,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     },
     acks: ack.acks,
   });
+  tailerRef = tailer;
   const checkpointer = new Checkpointer({
     store,
     snapshot: () => ack.snapshot(tailer.snapshot()),
@@ -79,7 +91,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     send: ack.send,
     clock,
     onWriteState: checkpointLog(logger, opts.stateDir),
-    onTick: () => updateGauges(metrics, { store, budget, lanes: tailer.lanes, committed: (id) => ledger.position(id)?.committed, now: clock.now(), health: tailer.health.all() }),
+    onTick: () => updateGauges(metrics, { dirty: checkpointer.dirty, budget, lanes: tailer.lanes, committed: (id) => ledger.position(id)?.committed, now: clock.now(), health: tailer.health.all() }),
   });
 
   const progress = new ProgressReporter(logger, metrics, () => tailer.lanes.length, { pending: () => ledger.pending, paused: () => budget.full });
@@ -101,12 +113,12 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const reload = reloader(opts, env, logger, (next) => (initInputSeries(metrics, next), tailer.setInputs(next), loop.hint(), waker.wake()));
   const configWatch = watchConfig(configSources(opts), (f) => void reload(`changed: ${f}`), (e) => logger.warn({ err: e.message }, 'cannot watch the config sources: SIGHUP still reloads'));
   const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready, notReadyReason: () => notReady(checkpointer, tailer, clock.now(), opts) });
-  const closers = [() => configWatch.close(), () => dirWatch.close(), () => tailer.close(), () => sink.close(), () => deadLetter.close(), async () => (await server)?.close()];
+  const closers = [() => configWatch.close(), () => dirWatch.close(), () => tailer.close(), () => deliverer.closeSinks() /* fan-out wiring */, () => deadLetter.close(), async () => (await server)?.close()];
   const onReady = (): void => {
     ready = true;
-    logger.info({ inputs: inputs.map((i) => ({ key: i.key, path: i.hostPath, logstore: i.logstore })), sink: sink.name }, 'tailship started');
+    logger.info({ inputs: inputs.map((i) => ({ key: i.key, path: i.hostPath, logstore: i.logstore })), sink: deliverer.labels.join(',') /* fan-out wiring */ }, 'tailship started');
   };
-  const session = { ...parts, loop, closers, onReady, waker, logger, stopDelivering: () => deliverer.close(), shutdownGraceMs: opts.shutdownGrace };
+  const session = { ...parts, loop, closers, onReady, waker, logger, stopDelivering: () => deliverer.close(), shutdownGraceMs: opts.shutdownGrace, beforeStart: webhook && (() => webhook.listening), beforeShutdown: webhook && (() => webhook.close()) };
   const done = runSession(session, stop).catch((e: Error) => {
     logger.fatal({ err: e.message, stack: e.stack }, 'fatal error');
     return 1;

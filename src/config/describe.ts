@@ -3,37 +3,20 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { maskSinkUri } from '../deliver/mask-uri.js';
 import { isSecretName } from '../observe/log.js';
 import { formatOrigin } from './env-convention.js';
-import type { ResolvedConfig } from './index.js';
-import type { AgentOptions, ConfigProblem, InputSpec } from './types.js';
+import type { AgentOptions, ConfigProblem, InputSpec, ResolvedConfig } from './types.js';
+import { isAckAuditLogstore } from '../convention/audit-logstore.js';
 
 const MASK = '***';
 /** Env names shown by `tailship config` (values of secret-looking names masked). */
 const SHOWN_ENV = /^(TAILSHIP_|ALIBABA_CLOUD_|ALICLOUD_LOG_|NODE_NAME$)/;
 
-/** A sink URI with userinfo, `header.*` values and secret-looking query values replaced by `***`. */
-export function maskSinkUri(uri: string): string {
-  const q = uri.indexOf('?');
-  let base = q < 0 ? uri : uri.slice(0, q);
-  base = base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, `$1${MASK}@`);
-  if (q < 0) return base;
-  const params = uri
-    .slice(q + 1)
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      if (eq < 0) return pair;
-      const name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
-      return name.toLowerCase().startsWith('header.') || isSecretName(name) || /auth|pass|cred/i.test(name) ? `${pair.slice(0, eq)}=${MASK}` : pair;
-    });
-  return `${base}?${params.join('&')}`;
-}
-
 function whyJson(i: InputSpec): string | undefined {
   if (!i.json) return undefined;
   if (i.product === 'k8s-audit') return 'product k8s-audit';
-  if (i.logstore.startsWith('audit-') && i.logstore.length === 39) return 'ACK audit logstore (audit- + 33-character cluster id)';
+  if (isAckAuditLogstore(i.logstore)) return 'ACK audit logstore (audit- + 33-character cluster id)';
   return '_jsonfile';
 }
 
@@ -60,7 +43,7 @@ function describeInput(i: InputSpec) {
 }
 
 function describeProblem(p: ConfigProblem) {
-  return { variable: p.variable, origin: formatOrigin(p.origin), message: p.message, fix: p.fix };
+  return { code: p.code, variable: p.variable, origin: formatOrigin(p.origin), message: p.message, fix: p.fix };
 }
 
 /** The JSON object `tailship config` prints. */
@@ -69,12 +52,12 @@ export function describeConfig(options: AgentOptions, resolved: ResolvedConfig, 
   for (const name of Object.keys(env).sort()) {
     const v = env[name];
     if (!SHOWN_ENV.test(name) || v === undefined) continue;
-    environment[name] = isSecretName(name) ? MASK : name === 'TAILSHIP_SINK' ? maskSinkUri(v) : v;
+    environment[name] = isSecretName(name) ? MASK : name === 'TAILSHIP_SINK' ? v.split(',').map(maskSinkUri).join(',') : v;
   }
   return {
     valid: resolved.problems.length === 0,
     hostname: env.NODE_NAME || hostname(),
-    options: { ...options, sink: maskSinkUri(options.sink) },
+    options: { ...options, sink: maskSinkUri(options.sink), sinks: (options.sinks ?? [options.sink]).map(maskSinkUri) },
     environment,
     inputs: resolved.inputs.map(describeInput),
     skipped: resolved.skipped.map((i) => ({ ...describeInput(i), reason: 'stdout is not collected from files' })),

@@ -3,6 +3,8 @@
 
 import path from 'node:path';
 import type { ConfigProblem, InputSpec, Origin } from './types.js';
+import { isAckAuditLogstore } from '../convention/audit-logstore.js';
+import { ErrorCodes as C, type ErrorCode } from '../errors.js';
 
 /** `loong_logs_` first: it wins over `aliyun_logs_` for the same rest-of-name, as in LoongCollector. */
 export const PREFIXES = ['loong_logs_', 'aliyun_logs_'] as const;
@@ -36,7 +38,6 @@ export const KNOWN_SUFFIXES = [
 const STDOUT_VALUES = new Set(['stdout', 'stdout-only', 'stderr-only']);
 const PLACEHOLDER_RE = /\$?\{\s*cluster[_-]?id\s*\}/i;
 const RESERVED_TAG_RE = /^__.*__$/;
-const AUDIT_LOGSTORE_LEN = 'audit-'.length + 33;
 
 export interface EnvVar {
   name: string;
@@ -153,15 +154,15 @@ function isLoong(name: string): boolean {
 export function applyConvention(vars: EnvVar[], opts: ConventionOptions): ConventionResult {
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
-  const err = (v: EnvVar, message: string, fix: string) => problems.push({ variable: v.name, origin: v.origin, message, fix });
-  const warn = (v: EnvVar, message: string, fix: string) => warnings.push({ variable: v.name, origin: v.origin, message, fix });
+  const err: Report = (code, v, message, fix) => problems.push({ code, variable: v.name, origin: v.origin, message, fix });
+  const warn: Report = (code, v, message, fix) => warnings.push({ code, variable: v.name, origin: v.origin, message, fix });
 
   // 1. One value per name: the last one given (env files in order, then the process env; k8s does the same for env[]).
   const byName = new Map<string, EnvVar>();
   for (const v of vars) {
     const prev = byName.get(v.name);
     if (prev && prev.value !== v.value) {
-      warn(v, `also set (to a different value) at ${formatOrigin(prev.origin)}; this value is used`, 'set the variable in one place only');
+      warn(C.CONFIG_ENV_OVERRIDDEN, v, `also set (to a different value) at ${formatOrigin(prev.origin)}; this value is used`, 'set the variable in one place only');
     }
     byName.delete(v.name); // keep first-seen order stable for the last definition
     byName.set(v.name, v);
@@ -171,14 +172,14 @@ export function applyConvention(vars: EnvVar[], opts: ConventionOptions): Conven
   const byRest = new Map<string, Item>();
   for (const v of byName.values()) {
     if (PLACEHOLDER_RE.test(v.name)) {
-      err(v, 'the variable name holds an unreplaced {cluster_id} placeholder', 'replace ${cluster_id} with your cluster id (e.g. c5a1e0b7…), as the ACK document says');
+      err(C.CONFIG_ENV_PLACEHOLDER, v, 'the variable name holds an unreplaced {cluster_id} placeholder', 'replace ${cluster_id} with your cluster id (e.g. c5a1e0b7…), as the ACK document says');
       continue;
     }
     const prefix = PREFIXES.find((p) => v.name.startsWith(p));
     if (!prefix) {
       const lower = PREFIXES.find((p) => v.name.toLowerCase().startsWith(p));
       if (lower) {
-        warn(v, `ignored: logtail only reads the lowercase prefix ${lower}`, `rename it to ${lower}${v.name.slice(lower.length)}`);
+        warn(C.CONFIG_ENV_NAME, v, `ignored: logtail only reads the lowercase prefix ${lower}`, `rename it to ${lower}${v.name.slice(lower.length)}`);
       }
       continue;
     }
@@ -187,7 +188,7 @@ export function applyConvention(vars: EnvVar[], opts: ConventionOptions): Conven
     if (prev) {
       const [winner, loser] = isLoong(v.name) || !isLoong(prev.v.name) ? [v, prev.v] : [prev.v, v];
       if (winner.value !== loser.value) {
-        warn(loser, `ignored: ${winner.name} (${formatOrigin(winner.origin)}) is set too and loong_logs_ wins over aliyun_logs_`, `remove one of the two`);
+        warn(C.CONFIG_ENV_OVERRIDDEN, loser, `ignored: ${winner.name} (${formatOrigin(winner.origin)}) is set too and loong_logs_ wins over aliyun_logs_`, `remove one of the two`);
       }
       byRest.set(rest, { v: winner, rest });
       continue;
@@ -200,11 +201,11 @@ export function applyConvention(vars: EnvVar[], opts: ConventionOptions): Conven
   for (const item of byRest.values()) {
     const { v, rest } = item;
     if (rest === '') {
-      err(v, 'the variable has no {key} after the prefix', 'name it aliyun_logs_{key}, e.g. aliyun_logs_my-app');
+      err(C.CONFIG_ENV_NAME, v, 'the variable has no {key} after the prefix', 'name it aliyun_logs_{key}, e.g. aliyun_logs_my-app');
       continue;
     }
     if (rest.endsWith('_')) {
-      warn(v, 'ignored: logtail ignores a variable whose name ends in "_"', `remove the trailing "_" (${v.name.replace(/_+$/, '')})`);
+      warn(C.CONFIG_ENV_NAME, v, 'ignored: logtail ignores a variable whose name ends in "_"', `remove the trailing "_" (${v.name.replace(/_+$/, '')})`);
       continue;
     }
     const { key, suffix } = splitRest(rest);
@@ -215,7 +216,7 @@ export function applyConvention(vars: EnvVar[], opts: ConventionOptions): Conven
         : suffix
           ? `its key "${key}" (the part between the prefix and the last "_") must match ^[a-z0-9-]+$`
           : `its key "${key}" must match ^[a-z0-9-]+$ (lowercase letters, digits, "-")`;
-      err(v, why, `rename it to ${prefix}${suggestKey(key)}${suffix ? '_' + suffix : ''}`);
+      err(C.CONFIG_ENV_NAME, v, why, `rename it to ${prefix}${suggestKey(key)}${suffix ? '_' + suffix : ''}`);
       continue;
     }
     let g = groups.get(key);
@@ -242,12 +243,12 @@ export function applyConvention(vars: EnvVar[], opts: ConventionOptions): Conven
         const fix = guess
           ? `rename it to ${mainName}_${guess}`
           : `if "${g.key}_${suffix}" was meant as a key, keys may not contain "_": use ${prefix}${g.key}-${suffix}; else remove it`;
-        warn(v, `unknown suffix "_${suffix}" for input "${g.key}", ignored; ${meant}`, fix);
+        warn(C.CONFIG_ENV_SUFFIX, v, `unknown suffix "_${suffix}" for input "${g.key}", ignored; ${meant}`, fix);
       } else if (guess) {
-        err(v, `unknown suffix "_${suffix}" (did you mean _${guess}?) and there is no main variable ${mainName}`, `rename it to ${mainName}_${guess} and set ${mainName}=/path/to/file.log`);
+        err(C.CONFIG_ENV_SUFFIX, v, `unknown suffix "_${suffix}" (did you mean _${guess}?) and there is no main variable ${mainName}`, `rename it to ${mainName}_${guess} and set ${mainName}=/path/to/file.log`);
       } else {
         err(
-          v,
+          C.CONFIG_ENV_NAME, v,
           `logtail splits the name at its last "_": this is key "${g.key}" with unknown suffix "_${suffix}", and ${mainName} is not set`,
           `keys may not contain "_": rename it to ${prefix}${g.key}-${suffix}`,
         );
@@ -256,7 +257,7 @@ export function applyConvention(vars: EnvVar[], opts: ConventionOptions): Conven
     if (!g.main) {
       for (const { v } of known.values()) {
         const mainName = v.name.slice(0, v.name.lastIndexOf('_'));
-        err(v, `a suffix variable without its main variable ${mainName}: it configures nothing`, `set ${mainName}=/path/to/file.log (or stdout), or remove ${v.name}`);
+        err(C.CONFIG_ENV_ORPHAN, v, `a suffix variable without its main variable ${mainName}: it configures nothing`, `set ${mainName}=/path/to/file.log (or stdout), or remove ${v.name}`);
       }
       continue;
     }
@@ -266,7 +267,7 @@ export function applyConvention(vars: EnvVar[], opts: ConventionOptions): Conven
   return { inputs, problems, warnings };
 }
 
-type Report = (v: EnvVar, message: string, fix: string) => void;
+type Report = (code: ErrorCode, v: EnvVar, message: string, fix: string) => void;
 
 /** Validate the main value (path or stdout). Returns an error text and fix, or undefined when fine. */
 export function checkPath(value: string): { message: string; fix: string } | undefined {
@@ -294,7 +295,7 @@ function intInRange(v: EnvVar, lo: number, hi: number, def: number, what: string
   const n = /^[0-9]+$/.test(v.value.trim()) ? Number(v.value.trim()) : NaN;
   if (Number.isInteger(n) && n >= lo && n <= hi) return n;
   err(
-    v,
+    C.CONFIG_ENV_VALUE, v,
     `${what} "${v.value}" is not a whole number from ${lo} to ${hi} (logtail would silently use ${def} or clamp it)`,
     `set it to a number from ${lo} to ${hi}, or remove it for the default ${def}`,
   );
@@ -310,18 +311,18 @@ function buildInput(
   warn: Report,
 ): InputSpec | undefined {
   if (main.unresolved) {
-    err(main, `the path cannot be read offline: ${main.unresolved}`, 'give the path as a literal env[].value');
+    err(C.CONFIG_ENV_PATH, main, `the path cannot be read offline: ${main.unresolved}`, 'give the path as a literal env[].value');
     return undefined;
   }
   if (PLACEHOLDER_RE.test(main.value)) {
-    err(main, `the value "${main.value}" holds an unreplaced {cluster_id} placeholder`, 'replace ${cluster_id} with your cluster id');
+    err(C.CONFIG_ENV_PLACEHOLDER, main, `the value "${main.value}" holds an unreplaced {cluster_id} placeholder`, 'replace ${cluster_id} with your cluster id');
     return undefined;
   }
   const stdout = STDOUT_VALUES.has(main.value);
   if (!stdout) {
     const bad = checkPath(main.value);
     if (bad) {
-      err(main, bad.message, bad.fix);
+      err(C.CONFIG_ENV_PATH, main, bad.message, bad.fix);
       return undefined;
     }
   }
@@ -329,11 +330,11 @@ function buildInput(
   const values = new Map<string, EnvVar>();
   for (const [suffix, { v }] of suffixes) {
     if (v.unresolved) {
-      warn(v, `ignored: its value cannot be read offline (${v.unresolved})`, 'give it as a literal env[].value');
+      warn(C.CONFIG_ENV_VALUE, v, `ignored: its value cannot be read offline (${v.unresolved})`, 'give it as a literal env[].value');
       continue;
     }
     if (PLACEHOLDER_RE.test(v.value)) {
-      err(v, `the value "${v.value}" holds an unreplaced {cluster_id} placeholder`, 'replace ${cluster_id} with your cluster id');
+      err(C.CONFIG_ENV_PLACEHOLDER, v, `the value "${v.value}" holds an unreplaced {cluster_id} placeholder`, 'replace ${cluster_id} with your cluster id');
       continue;
     }
     values.set(suffix, v);
@@ -357,12 +358,12 @@ function buildInput(
   const tagVar = values.get('tags');
   if (tagVar) {
     const t = parseTag(tagVar.value);
-    if ('error' in t) err(tagVar, t.error, t.fix);
+    if ('error' in t) err(C.CONFIG_ENV_VALUE, tagVar, t.error, t.fix);
     else input.tags[t.key] = t.value;
   }
   for (const [k, val] of Object.entries(opts.globalTags)) {
     if (tagVar && k in input.tags && input.tags[k] !== val) {
-      warn(tagVar, `tag "${k}" is also set by TAILSHIP_TAGS, which wins (as the agent's own tags do in logtail)`, `remove "${k}" from one of them`);
+      warn(C.CONFIG_ENV_OVERRIDDEN, tagVar, `tag "${k}" is also set by TAILSHIP_TAGS, which wins (as the agent's own tags do in logtail)`, `remove "${k}" from one of them`);
     }
     input.tags[k] = val;
   }
@@ -370,7 +371,7 @@ function buildInput(
   const nonEmpty = (s: string): EnvVar | undefined => {
     const v = values.get(s);
     if (v && v.value === '') {
-      warn(v, 'ignored: the value is empty', `remove it or give a value`);
+      warn(C.CONFIG_ENV_VALUE, v, 'ignored: the value is empty', `remove it or give a value`);
       return undefined;
     }
     return v;
@@ -387,12 +388,12 @@ function buildInput(
   if (jsonfile) {
     if (jsonfile.value === 'true' || jsonfile.value === 'TRUE') input.json = true;
     else if (jsonfile.value !== 'false' && jsonfile.value !== 'FALSE') {
-      warn(jsonfile, `"${jsonfile.value}" is neither true/TRUE nor false/FALSE; like logtail, it is taken as false`, 'write true or false');
+      warn(C.CONFIG_ENV_VALUE, jsonfile, `"${jsonfile.value}" is neither true/TRUE nor false/FALSE; like logtail, it is taken as false`, 'write true or false');
     }
   }
   // Logtail's hard-coded audit rule (research §1.2): these are JSON whatever _jsonfile says.
   if (input.product === 'k8s-audit') input.json = true;
-  if (input.logstore.startsWith('audit-') && input.logstore.length === AUDIT_LOGSTORE_LEN) input.json = true;
+  if (isAckAuditLogstore(input.logstore)) input.json = true;
 
   const shard = values.get('shard');
   if (shard) input.shard = intInRange(shard, 1, 10, 2, 'shard count', err);
@@ -401,7 +402,7 @@ function buildInput(
   const mode = values.get('logstoremode');
   if (mode) {
     if (mode.value === 'standard' || mode.value === 'query') input.logstoreMode = mode.value;
-    else err(mode, `logstore mode "${mode.value}" is not standard or query (logtail would silently use standard)`, 'set it to standard or query, or remove it');
+    else err(C.CONFIG_ENV_VALUE, mode, `logstore mode "${mode.value}" is not standard or query (logtail would silently use standard)`, 'set it to standard or query, or remove it');
   }
 
   for (const [suffix, v] of values) {
@@ -417,7 +418,7 @@ function buildInput(
     if (opts.mapPath && !hostSide) {
       const mapped = opts.mapPath(main.value, main);
       if ('message' in mapped) {
-        err(main, mapped.message, mapped.fix);
+        err(C.CONFIG_MANIFEST_MOUNT, main, mapped.message, mapped.fix);
         return undefined;
       }
       input.hostPath = joinHostRoot(opts.hostRoot, mapped.hostPath);
@@ -444,19 +445,19 @@ function checkExtra(suffix: string, v: EnvVar, warn: Report): void {
     case 'logstoreenabletracking':
     case 'logstoreautosplit':
     case 'dockerfile':
-      if (!isBool(v.value)) warn(v, `"${v.value}" is not true or false`, 'write true or false');
+      if (!isBool(v.value)) warn(C.CONFIG_ENV_VALUE, v, `"${v.value}" is not true or false`, 'write true or false');
       break;
     case 'configtags':
     case 'logstoreencryptconf':
     case 'detail':
-      if (!isJsonObject(v.value)) warn(v, 'the value is not a JSON object', 'give a JSON object, e.g. {"k":"v"}');
+      if (!isJsonObject(v.value)) warn(C.CONFIG_ENV_VALUE, v, 'the value is not a JSON object', 'give a JSON object, e.g. {"k":"v"}');
       break;
     case 'logstorehotttl':
-      if (!/^[0-9]+$/.test(v.value) || Number(v.value) < 30) warn(v, `hot ttl "${v.value}" is not a whole number of days ≥ 30`, 'set it to 30 or more, or remove it');
+      if (!/^[0-9]+$/.test(v.value) || Number(v.value) < 30) warn(C.CONFIG_ENV_VALUE, v, `hot ttl "${v.value}" is not a whole number of days ≥ 30`, 'set it to 30 or more, or remove it');
       break;
     case 'logstoremaxsplitshard':
       if (!/^[0-9]+$/.test(v.value) || Number(v.value) < 1 || Number(v.value) > 256) {
-        warn(v, `"${v.value}" is not a whole number from 1 to 256`, 'set it to 1..256, or remove it for the default 32');
+        warn(C.CONFIG_ENV_VALUE, v, `"${v.value}" is not a whole number from 1 to 256`, 'set it to 1..256, or remove it for the default 32');
       }
       break;
     default:

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { PREFIXES, parseTag, type EnvVar } from './env-convention.js';
 import type { ConfigProblem } from './types.js';
+import { ErrorCodes } from '../errors.js';
 
 /** True for names the convention looks at (any case, so that a wrongly-cased prefix can be reported). */
 export function isLogVarName(name: string): boolean {
@@ -43,7 +44,7 @@ export function parseEnvFile(text: string, file: string): EnvFileResult {
   lines.forEach((raw, i) => {
     const line = i + 1;
     const origin = { kind: 'file' as const, file, line };
-    const bad = (message: string, fix: string, variable = '--env-file') => problems.push({ variable, origin, message, fix });
+    const bad = (message: string, fix: string, variable = '--env-file') => problems.push({ code: ErrorCodes.CONFIG_ENV_FILE, variable, origin, message, fix });
     let s = raw.trim();
     if (s === '' || s.startsWith('#')) return;
     if (/^export\s/.test(s)) s = s.slice('export'.length).trimStart();
@@ -95,7 +96,7 @@ export async function readEnvFile(file: string): Promise<EnvFileResult> {
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(e)})`;
     return {
       vars: [],
-      problems: [{ variable: '--env-file', origin: { kind: 'file', file, line: 0 }, message: `the env file ${why}`, fix: 'check the path given to --env-file / TAILSHIP_ENV_FILE (relative paths are from the working directory)' }],
+      problems: [{ code: ErrorCodes.CONFIG_ENV_FILE, variable: '--env-file', origin: { kind: 'file', file, line: 0 }, message: `the env file ${why}`, fix: 'check the path given to --env-file / TAILSHIP_ENV_FILE (relative paths are from the working directory)' }],
     };
   }
   return parseEnvFile(text, file);
@@ -123,7 +124,7 @@ export function parseGlobalTags(value: string | undefined): { tags: Record<strin
     const s = item.trim();
     if (s === '') continue;
     const t = parseTag(s);
-    if ('error' in t) problems.push({ variable: 'TAILSHIP_TAGS', origin: { kind: 'env' }, message: t.error, fix: 'write TAILSHIP_TAGS=k1=v1,k2=v2' });
+    if ('error' in t) problems.push({ code: ErrorCodes.CONFIG_ENV_VALUE, variable: 'TAILSHIP_TAGS', origin: { kind: 'env' }, message: t.error, fix: 'write TAILSHIP_TAGS=k1=v1,k2=v2' });
     else tags[t.key] = t.value;
   }
   return { tags, problems };

@@ -1,26 +1,17 @@
 // The configuration stage: options + env + env files + manifests → the inputs to tail, or the problems to fix.
 
+import { ErrorCodes } from '../errors.js';
 import { applyConvention, formatOrigin } from './env-convention.js';
 import { gatherEnvSources, parseGlobalTags } from './env-sources.js';
 import { loadManifests } from './manifests.js';
-import type { AgentOptions, ConfigProblem, InputSpec } from './types.js';
+import { checkPolicyFile } from '../audit/policy/config-check.js';
+import type { AgentOptions, ConfigProblem, InputSpec, ResolvedConfig } from './types.js';
+import { finishWebhookInput, webhookInputVar } from '../inputs/webhook/config.js'; // webhook wiring
 
-export type { AgentOptions, ConfigProblem, InputSpec, Origin, StartAt } from './types.js';
+export type { AgentOptions, ConfigProblem, InputSpec, Origin, ResolvedConfig, StartAt } from './types.js';
 export { parseCommandLine, UsageError, HELP_TEXT, DEFAULT_OPTIONS, type Command, type CommandName } from './options.js';
 export { formatOrigin } from './env-convention.js';
 export { describeConfig } from './describe.js';
-
-export interface ResolvedConfig {
-  /** File inputs to tail. */
-  inputs: InputSpec[];
-  /** `stdout` inputs: reported, not collected (each also has a warning). */
-  skipped: InputSpec[];
-  /** Errors: any one makes the configuration invalid (`run` and `config` exit 2). */
-  problems: ConfigProblem[];
-  warnings: ConfigProblem[];
-  /** Debug-level notes (manifest documents skipped because they are not pods, …). */
-  notes: string[];
-}
 
 /** What `run` prints when no input is configured at all. */
 export const NO_INPUT_HELP = [
@@ -51,7 +42,16 @@ export async function resolveConfig(options: AgentOptions, env: NodeJS.ProcessEn
   // The agent's env and its env files are one scope, like one container's env.
   const gathered = await gatherEnvSources(options.envFiles, env);
   out.problems.push(...gathered.problems);
+  // webhook wiring: the spool is the input `aliyun_logs_{--webhook-key}`, its suffixes apply as for any input
+  const webhookVar = webhookInputVar(options);
+  if (webhookVar) {
+    const clash = gathered.vars.find((v) => v.name === webhookVar.name || v.name === `loong_logs_${options.webhookKey}`);
+    if (clash) {
+      out.problems.push({ code: ErrorCodes.CONFIG_ENV_VALUE, variable: clash.name, origin: clash.origin, message: `the key "${options.webhookKey}" is the webhook's input (--webhook-key), so it takes no path`, fix: `remove ${clash.name} (keep its _tags, _product… suffixes), or choose another --webhook-key` });
+    } else gathered.vars.push(webhookVar);
+  }
   const fromEnv = applyConvention(gathered.vars, opts);
+  if (webhookVar) fromEnv.inputs = fromEnv.inputs.map((i) => (i.key === options.webhookKey ? finishWebhookInput(i, options) : i));
   const all = [...fromEnv.inputs];
   out.problems.push(...fromEnv.problems);
   out.warnings.push(...fromEnv.warnings);
@@ -64,12 +64,19 @@ export async function resolveConfig(options: AgentOptions, env: NodeJS.ProcessEn
     out.notes.push(...m.notes);
   }
 
+  if (options.auditPolicy !== undefined) {
+    const p = checkPolicyFile(options.auditPolicy);
+    out.problems.push(...p.problems);
+    out.warnings.push(...p.warnings);
+  }
+
   const seen = new Map<string, InputSpec>();
   for (const input of all) {
     const variable = `aliyun_logs_${input.key}`;
     if (input.stdout) {
       out.skipped.push(input);
       out.warnings.push({
+        code: ErrorCodes.CONFIG_STDOUT_INPUT,
         variable,
         origin: input.origin,
         message: `"${input.path}" asks for container stdout, which tailship does not collect (it reads files); this input is skipped`,
@@ -81,6 +88,7 @@ export async function resolveConfig(options: AgentOptions, env: NodeJS.ProcessEn
     const prev = seen.get(input.hostPath);
     if (prev) {
       out.problems.push({
+        code: ErrorCodes.CONFIG_DUPLICATE_INPUT,
         variable,
         origin: input.origin,
         message: `reads the same host path ${input.hostPath} as input "${prev.key}" (${formatOrigin(prev.origin)}), so every line would be shipped twice`,

@@ -8,6 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { applyConvention, type EnvVar } from './env-convention.js';
 import { isLogVarName } from './env-sources.js';
 import type { ConfigProblem, InputSpec, Origin } from './types.js';
+import { ErrorCodes } from '../errors.js';
 
 export interface ManifestResult {
   inputs: InputSpec[];
@@ -122,6 +123,7 @@ export function resolvePod(
         vars.push({ name: e.name, value: typeof e.value === 'string' ? e.value : '', origin });
       } else {
         out.problems.push({
+          code: ErrorCodes.CONFIG_ENV_VALUE,
           variable: e.name,
           origin,
           message: `env value ${JSON.stringify(e.value)} is a ${typeof e.value}, and Kubernetes accepts only strings`,
@@ -181,7 +183,7 @@ export function parseManifestText(text: string, file: string): { docs: unknown[]
   const problems: ConfigProblem[] = [];
   const docs: unknown[] = [];
   const bad = (line: number, message: string) =>
-    problems.push({ variable: '--manifests', origin: { kind: 'file', file, line }, message, fix: 'fix the syntax of the file, or move it out of the --manifests directory' });
+    problems.push({ code: ErrorCodes.CONFIG_MANIFEST, variable: '--manifests', origin: { kind: 'file', file, line }, message, fix: 'fix the syntax of the file, or move it out of the --manifests directory' });
   if (file.endsWith('.json') && /^\s*[{[]/.test(text)) {
     for (const { start, end } of splitJsonValues(text)) {
       try {
@@ -223,7 +225,7 @@ export async function listManifestFiles(dir: string): Promise<{ files: string[];
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : `cannot be read (${code ?? String(e)})`;
-    return { files: [], problems: [{ variable: '--manifests', origin, message: `the manifests directory ${why}`, fix: 'give --manifests / TAILSHIP_MANIFESTS a readable directory, e.g. /etc/kubernetes/manifests' }] };
+    return { files: [], problems: [{ code: ErrorCodes.CONFIG_MANIFEST, variable: '--manifests', origin, message: `the manifests directory ${why}`, fix: 'give --manifests / TAILSHIP_MANIFESTS a readable directory, e.g. /etc/kubernetes/manifests' }] };
   }
   const files: string[] = [];
   for (const n of names.sort()) {
@@ -249,6 +251,7 @@ export async function loadManifests(dir: string, opts: { hostRoot: string; globa
       text = await readFile(file, 'utf8');
     } catch (e) {
       out.problems.push({
+        code: ErrorCodes.CONFIG_MANIFEST,
         variable: '--manifests',
         origin: { kind: 'file', file, line: 0 },
         message: `the manifest cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,

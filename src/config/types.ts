@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 // The resolved configuration: what the config stage hands to the rest of the pipeline.
 
 /** Where a variable was found, so that every error can name it. */
@@ -31,12 +32,27 @@ export interface InputSpec {
 }
 
 export interface ConfigProblem {
+  /** Stable code (ErrorCodes.CONFIG_*): what tests and tools match on; the message may be reworded. */
+  code: ErrorCode;
   /** The variable (or flag) at fault, e.g. `aliyun_logs_audit_tag`. */
   variable: string;
   origin: Origin;
   message: string;
   /** What the user should change. */
   fix: string;
+}
+
+/** What the config stage resolved: the inputs to tail, or the problems to fix. */
+export interface ResolvedConfig {
+  /** File inputs to tail. */
+  inputs: InputSpec[];
+  /** `stdout` inputs: reported, not collected (each also has a warning). */
+  skipped: InputSpec[];
+  /** Errors: any one makes the configuration invalid (`run` and `config` exit 2). */
+  problems: ConfigProblem[];
+  warnings: ConfigProblem[];
+  /** Debug-level notes (manifest documents skipped because they are not pods, …). */
+  notes: string[];
 }
 
 export type StartAt = 'beginning' | 'end';
@@ -47,7 +63,10 @@ export interface AgentOptions {
   manifests?: string;
   hostRoot: string;
   stateDir: string;
+  /** The first of `sinks` (kept for callers that know one sink). */
   sink: string;
+  /** Every `--sink` (repeatable; TAILSHIP_SINK comma-separated), in order; at least one. SPEC §10. */
+  sinks: string[];
   listen: string; // 'off' or HOST:PORT
   startAt: StartAt;
   backfill: boolean;
@@ -63,4 +82,25 @@ export interface AgentOptions {
   maxInflightBytes: number;
   /** Test/demo aid: exit 0 once every input has been read to its end and acknowledged. */
   exitWhenIdle: boolean;
+  /** `--audit-policy FILE` (SPEC §6): an audit.k8s.io Policy applied to every JSON input's events. */
+  auditPolicy?: string;
+  /** With no input, wait (log every minute, /readyz 503) instead of exiting 2: the DaemonSet on a node with none. */
+  waitForInputs?: boolean;
+  // ---- audit redaction and trimming (SPEC §6) ----
+  /** `--redact`: `off`, or a comma list of `secrets`, `tokens`, `all` (validated by parseRedactList). */
+  redact: string;
+  /** `--redact-key FILE`: HMAC key for redacted values; without it they become `[REDACTED]`. */
+  redactKey?: string;
+  /** `--max-event-bytes N`: trim larger events (0 = off). */
+  maxEventBytes: number;
+  // ---- webhook receiver (SPEC §8) ----
+  /** `off` or HOST:PORT. */
+  webhookListen: string;
+  webhookTlsCert?: string;
+  webhookTlsKey?: string;
+  webhookClientCa?: string;
+  /** The input key of the webhook spool (logstore, `_tags`, `_product` as for `aliyun_logs_{KEY}`). */
+  webhookKey: string;
+  /** Headers and body of a webhook request must arrive within this long. */
+  webhookTimeout: number;
 }

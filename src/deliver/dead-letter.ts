@@ -1,10 +1,12 @@
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Batch } from '../batch/batch.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
-import type { SinkError } from './sink.js';
-import { batchNdjson, fileError, logstoreFileStem } from './sinks/file-sink.js';
+import { ErrorCodes } from '../errors.js';
+import { deadLetterRecord, type DeadLetterError } from './dead-letter-record.js';
+import { appendDurably } from './durable-write.js';
+import { logstoreFileStem } from './ndjson.js';
+import { localWriteError } from './write-error.js';
 
 /**
  * Batches the store refused for good (400, 422, a single log too large for it) are kept here, whole, so that an
@@ -12,7 +14,7 @@ import { batchNdjson, fileError, logstoreFileStem } from './sinks/file-sink.js';
  */
 export interface DeadLetterSpool {
   /** Appends one record for the batch, fdatasyncs, then resolves. Rejects with a SinkError when it cannot. */
-  write(batch: Batch, err: Pick<SinkError, 'message' | 'kind' | 'statusCode' | 'code' | 'responseBody'>, sinkName?: string): Promise<void>;
+  write(batch: Batch, err: DeadLetterError, sinkName?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,35 +25,24 @@ export function deadLetterDir(stateDir: string): string {
 
 /**
  * One NDJSON record per batch in `{stateDir}/dead-letter/{logstore}.ndjson`:
- * `{"time","sink","reason","kind","statusCode","code","responseBody","batch":{id,inputKey,logstore,project,product,
- * source,range,tags,events},"logs":[<each log as file: writes it, with __time__ and __tag__>]}`.
- * Counted in tailship_batches_dead_lettered_total once it is on disk.
+ * `{"time","sink","reason","kind","statusCode","code","storeCode","responseBody","batch":{id,inputKey,logstore,project,product,
+ * source,range,tags,events,shard,ttl,logstoreMode},"logs":[<each log as file: writes it, with __time__ and __tag__>]}`
+ * (dead-letter-record.ts). Counted in tailship_batches_dead_lettered_total once it is on disk.
+ *
+ * Each write opens the file, appends, fdatasyncs and closes it (dead letters are rare): no descriptor outlives a
+ * write, so `tailship replay` may take a spool file away (rename) while the agent runs, and the agent's next dead
+ * letter starts a new file instead of landing in the one being replayed.
  */
 export function createDeadLetterSpool(stateDir: string, ctx: { logger: Logger; metrics?: Metrics; now?: () => number }): DeadLetterSpool {
   const dir = deadLetterDir(stateDir);
-  const files = new Map<string, { path: string; fh?: FileHandle; tail: Promise<void> }>();
+  const files = new Map<string, { path: string; tail: Promise<void> }>();
   const now = ctx.now ?? Date.now;
 
-  async function append(f: { path: string; fh?: FileHandle }, line: Buffer): Promise<void> {
+  async function append(f: { path: string }, line: Buffer): Promise<void> {
     try {
-      if (!f.fh) {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
-        f.fh = await open(f.path, 'a', 0o600);
-      }
-      const before = (await f.fh.stat()).size;
-      try {
-        let off = 0;
-        while (off < line.length) off += (await f.fh.write(line, off, line.length - off)).bytesWritten;
-        await f.fh.datasync();
-      } catch (err) {
-        await f.fh.truncate(before).catch(() => undefined);
-        throw err;
-      }
+      await appendDurably(dir, f.path, line);
     } catch (err) {
-      const fh = f.fh;
-      f.fh = undefined;
-      await fh?.close().catch(() => undefined);
-      throw fileError(f.path, err);
+      throw localWriteError(f.path, err, ErrorCodes.DEAD_LETTER_WRITE);
     }
   }
 
@@ -75,43 +66,7 @@ export function createDeadLetterSpool(stateDir: string, ctx: { logger: Logger; m
       });
     },
     async close(): Promise<void> {
-      await Promise.all([...files.values()].map(async (f) => {
-        await f.tail;
-        const fh = f.fh;
-        f.fh = undefined;
-        await fh?.close().catch(() => undefined);
-      }));
+      await Promise.all([...files.values()].map((f) => f.tail));
     },
   };
-}
-
-/** One spool line (with its newline). The logs are spliced in as already-rendered JSON text. */
-export function deadLetterRecord(
-  batch: Batch,
-  err: Pick<SinkError, 'message' | 'kind' | 'statusCode' | 'code' | 'responseBody'>,
-  sinkName: string | undefined,
-  at: number,
-): string {
-  const head = JSON.stringify({
-    time: new Date(at).toISOString(),
-    sink: sinkName,
-    reason: err.message,
-    kind: err.kind,
-    statusCode: err.statusCode,
-    code: err.code,
-    responseBody: err.responseBody,
-    batch: {
-      id: batch.id,
-      inputKey: batch.inputKey,
-      logstore: batch.logstore,
-      project: batch.project,
-      product: batch.product,
-      source: batch.source,
-      range: batch.range,
-      tags: batch.tags,
-      events: batch.events.length,
-    },
-  });
-  const logs = batchNdjson(batch).trimEnd().split('\n').join(',');
-  return `${head.slice(0, -1)},"logs":[${batch.events.length ? logs : ''}]}\n`;
 }

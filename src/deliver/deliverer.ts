@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Batch } from '../batch/batch.js';
+import { ErrorCodes } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { DeadLetterSpool } from './dead-letter.js';
@@ -152,9 +153,9 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
     if (err.kind === 'too-large') {
       if (batch.events.length <= 1) {
         const bytes = batch.events[0] ? Buffer.byteLength(batch.events[0].raw) : 0;
-        await spool(batch, new SinkError('rejected', `a single log of ${bytes} bytes is larger than the ${sink.name} store accepts (${err.message})`, {
+        await spool(batch, new SinkError('rejected', ErrorCodes.SINK_TOO_LARGE, `a single log of ${bytes} bytes is larger than the ${sink.name} store accepts (${err.message})`, {
           statusCode: err.statusCode,
-          code: err.code ?? 'TOO_LARGE',
+          storeCode: err.storeCode,
           responseBody: err.responseBody,
         }));
         return 'dead-lettered';
@@ -241,7 +242,7 @@ function asSinkError(e: unknown, what: string): SinkError {
   if (e instanceof SinkError) return e;
   // A bug or an unexpected throw in a sink must not lose the batch: treat it as retryable.
   const msg = e instanceof Error ? e.message : String(e);
-  return new SinkError('retryable', `${what} sink failed unexpectedly: ${msg}`, { cause: e });
+  return new SinkError('retryable', ErrorCodes.SINK_UNEXPECTED, `${what} sink failed unexpectedly: ${msg}`, { cause: e });
 }
 
 function abortError(): DOMException {
@@ -310,7 +311,7 @@ function createTroubleLog(logger: Logger, now: () => number) {
       const every = blocked ? BLOCKED_LOG_EVERY_MS : RETRYABLE_LOG_EVERY_MS;
       if (t - (lastWarn.get(err.kind) ?? -Infinity) < every) return;
       lastWarn.set(err.kind, t);
-      const fields = { kind: err.kind, statusCode: err.statusCode, code: err.code, failures: state.failures, sinceSeconds: Math.round((t - state.since) / 1000) };
+      const fields = { kind: err.kind, statusCode: err.statusCode, code: err.code, storeCode: err.storeCode, failures: state.failures, sinceSeconds: Math.round((t - state.since) / 1000) };
       if (!state.warned) {
         state.warned = true;
         logger.warn(

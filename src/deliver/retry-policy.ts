@@ -1,3 +1,4 @@
+import { RETRY_AFTER_CAP_MS } from './retry-after.js';
 import type { SinkError } from './sink.js';
 
 /** Back-off settings; the defaults are what the deliverer uses. */
@@ -17,7 +18,7 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = {
   baseMs: 500,
   capMs: 30_000,
-  retryAfterCapMs: 5 * 60_000,
+  retryAfterCapMs: RETRY_AFTER_CAP_MS,
   blockedBaseMs: 30_000,
   blockedCapMs: 5 * 60_000,
 };
@@ -54,19 +55,4 @@ export function backoffDelay(
     default:
       return 0;
   }
-}
-
-/**
- * Parses an HTTP `Retry-After` value (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
- * Returns milliseconds from `now` (0 for a date in the past), or undefined when absent or unparseable.
- */
-export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
-  const v = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!v) return undefined;
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  // Only accept something that looks like a date: Date.parse is lenient with junk such as "5 min".
-  if (!/[a-z]{3}/i.test(v)) return undefined;
-  const at = Date.parse(v);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
 }

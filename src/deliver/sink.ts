@@ -1,4 +1,5 @@
 import type { Batch } from '../batch/batch.js';
+import { ErrorCodes, TailshipError, type ErrorCode } from '../errors.js';
 
 /**
  * A log store. `send` resolves once the store has durably accepted the whole batch (the acknowledgement),
@@ -23,27 +24,37 @@ export type SinkErrorKind =
    *  keep the batch, pause the input, retry slowly. */
   | 'blocked';
 
-export class SinkError extends Error {
+/**
+ * A failed send. `code` is tailship's stable code (ErrorCodes.SINK_* / SLS_*): what tests, logs and the
+ * dead-letter spool match on; `storeCode` is the store's own (an errno, an SLS errorCode) when there is one.
+ */
+export class SinkError extends TailshipError {
+  override name = 'SinkError';
   readonly kind: SinkErrorKind;
   readonly statusCode?: number;
   /** From `Retry-After` or the store's own hint. */
   readonly retryAfterMs?: number;
-  /** Store error code (SLS `errorCode`) when there is one. */
-  readonly code?: string;
+  /** The store's own error code (errno such as ENOSPC, SLS `errorCode`) when there is one. */
+  readonly storeCode?: string;
   /** The store's response body (truncated), kept for the dead-letter spool. */
   readonly responseBody?: string;
 
   constructor(
     kind: SinkErrorKind,
+    code: ErrorCode,
     message: string,
-    extra: { statusCode?: number; retryAfterMs?: number; code?: string; responseBody?: string; cause?: unknown } = {},
+    extra: { statusCode?: number; retryAfterMs?: number; storeCode?: string; responseBody?: string; cause?: unknown; fix?: string } = {},
   ) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
-    this.name = 'SinkError';
+    super(code, message, extra.fix, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.kind = kind;
     this.statusCode = extra.statusCode;
     this.retryAfterMs = extra.retryAfterMs;
-    this.code = extra.code;
+    this.storeCode = extra.storeCode;
     this.responseBody = extra.responseBody;
   }
+}
+
+/** The SinkError a send() after close() rejects with: the same for every sink (sink contract). */
+export function closedError(sinkName: string): SinkError {
+  return new SinkError('retryable', ErrorCodes.SINK_CLOSED, `the ${sinkName} sink is closed`);
 }

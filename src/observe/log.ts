@@ -21,7 +21,14 @@ const REDACT = [
 /** The agent's own logs: pino JSON on stderr (stdout belongs to the `stdout:` sink and `tailship config`). */
 export function createLogger(level = 'info'): Logger {
   return pino(
-    { level, base: { name: 'tailship' }, redact: { paths: REDACT, censor: '[redacted]' } },
+    {
+      level,
+      base: { name: 'tailship' },
+      redact: { paths: REDACT, censor: '[redacted]' },
+      // Operators grep these: "level":"warn" and an ISO time, not pino's numbers (issue 10 item 14).
+      formatters: { level: (label) => ({ level: label }) },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
     pino.destination({ fd: 2, sync: true }),
   );
 }

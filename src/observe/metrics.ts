@@ -1,4 +1,11 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { VERSION } from '../version.js';
+
+/**
+ * Default-collector gauges named `_total` (prom-client's sums of the `{type}` series next to them): Prometheus
+ * reserves `_total` for counters (`promtool check metrics` flags them), and the per-type series carry the same.
+ */
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /**
  * Every counter and gauge of SPEC §5 (and a few more), in one registry per agent so that tests can run
@@ -6,8 +13,9 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
  */
 export interface Metrics {
   registry: Registry;
-  bytesRead: Counter;
-  linesRead: Counter;
+  /** Per input (`aliyun_logs_{key}`): count through lineRead(), which keeps the two in step. */
+  bytesRead: Counter<'input'>;
+  linesRead: Counter<'input'>;
   linesInvalid: Counter;
   linesTruncated: Counter;
   eventsShipped: Counter<'logstore'>;
@@ -25,17 +33,34 @@ export interface Metrics {
   filesLost: Counter<'input'>;
   inputUp: Gauge<'input'>;
   inputStale: Gauge<'input'>;
+  buildInfo: Gauge<'version' | 'node'>;
+  /** One line of an input was read: `bytes` raw bytes (its newline included). */
+  lineRead(input: string, bytes: number): void;
+  /** Series at 0 from the start for an input (lines, bytes), so that rate() and absent() work before traffic. */
+  initInput(input: string): void;
+  /** Series at 0 from the start for a sink (shipped, failed, retries): an alert on failures needs a series. */
+  initSink(sink: string): void;
+  /**
+   * Whether progress exists that the checkpoint file does not hold yet; `tailship_checkpoint_age_seconds` is the
+   * age of the oldest such change (0 when everything is saved), so it rises only while saving fails or lags.
+   */
+  checkpointDirty(dirty: boolean, now?: number): void;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   // eventLoopMonitoringPrecision: the default 10 ms sampling timer alone wakes an idle agent 100 times a second
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'tailship_', eventLoopMonitoringPrecision: 100 });
+  if (opts.defaultMetrics) {
+    collectDefaultMetrics({ register: registry, prefix: 'tailship_' });
+    for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(`tailship_${name}`);
+  }
   const registers = [registry];
-  return {
+  let dirtySince: number | undefined;
+  const m: Omit<Metrics, 'lineRead' | 'initInput' | 'initSink' | 'checkpointDirty'> = {
     registry,
-    bytesRead: new Counter({ name: 'tailship_bytes_read_total', help: 'Bytes read from log files.', registers }),
-    linesRead: new Counter({ name: 'tailship_lines_read_total', help: 'Lines read from log files.', registers }),
+    bytesRead: new Counter({ name: 'tailship_bytes_read_total', help: 'Bytes of lines read from log files, per input.', labelNames: ['input'], registers }),
+    linesRead: new Counter({ name: 'tailship_lines_read_total', help: 'Lines read from log files, per input.', labelNames: ['input'], registers }),
     linesInvalid: new Counter({
       name: 'tailship_lines_invalid_total',
       help: 'Lines of JSON inputs that were not one JSON object (shipped as content with __parse_error__).',
@@ -88,8 +113,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     checkpointAge: new Gauge({
       name: 'tailship_checkpoint_age_seconds',
-      help: 'Seconds since the checkpoint file was last written.',
+      help: 'Age of the oldest progress not yet saved in the checkpoint file; 0 when everything is saved (alert when it stays high: saving fails).',
       registers,
+      collect() {
+        this.set(dirtySince === undefined ? 0 : Math.max(0, (Date.now() - dirtySince) / 1000));
+      },
     }),
     inflightBytes: new Gauge({
       name: 'tailship_inflight_bytes',
@@ -126,5 +154,30 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['input'],
       registers,
     }),
+    buildInfo: new Gauge({
+      name: 'tailship_build_info',
+      help: 'Always 1; the labels say which tailship and which Node.js run.',
+      labelNames: ['version', 'node'],
+      registers,
+    }),
+  };
+  m.buildInfo.set({ version: VERSION, node: process.versions.node }, 1);
+  return {
+    ...m,
+    lineRead(input, bytes) {
+      m.linesRead.inc({ input });
+      m.bytesRead.inc({ input }, bytes);
+    },
+    initInput(input) {
+      m.linesRead.inc({ input }, 0);
+      m.bytesRead.inc({ input }, 0);
+    },
+    initSink(sink) {
+      for (const c of [m.batchesShipped, m.batchesFailed, m.batchRetries]) c.inc({ sink }, 0);
+    },
+    checkpointDirty(dirty, now = Date.now()) {
+      if (!dirty) dirtySince = undefined;
+      else dirtySince ??= now;
+    },
   };
 }

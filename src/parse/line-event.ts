@@ -35,7 +35,6 @@ export function lineToEvents(src: LineSource, stream: string, line: RawLine, sig
   let event: ShipEvent | undefined;
   if (line.text.length > 0 || line.truncated) {
     event = parseLine(line.text, line.truncated, src.json, now());
-    if (event.markers?.__parse_error__) signals.invalid();
     if (line.truncated) signals.truncated(line, bytes);
     if (line.invalidUtf8) {
       event.markers = { ...event.markers, __invalid_utf8__: 'true' };
@@ -46,6 +45,10 @@ export function lineToEvents(src: LineSource, stream: string, line: RawLine, sig
     event && src.stages.length > 0
       ? runProcessors(src.stages, event, { inputKey: src.inputKey, stream, offset: line.start, tags: src.tags })
       : event;
+  // Counted after the stages: a legacy text line that a stage turned into an Event is not invalid.
+  if (event?.markers?.__parse_error__) {
+    for (const e of Array.isArray(out) ? out : out ? [out] : []) if (e.markers?.__parse_error__) signals.invalid();
+  }
   if (Array.isArray(out)) {
     const t = now();
     if (out.length === 0) add(stream, line.start, line.end, undefined, bytes, t);

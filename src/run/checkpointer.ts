@@ -62,6 +62,11 @@ export class Checkpointer {
     return this.#failing;
   }
 
+  /** Progress exists that the checkpoint file does not hold yet (feeds tailship_checkpoint_age_seconds). */
+  get dirty(): boolean {
+    return this.#d.version() !== this.#savedVersion;
+  }
+
   /** Nothing waits to be persisted and no write is running. */
   get idle(): boolean {
     return this.#waiting.length === 0 && !this.#saving;

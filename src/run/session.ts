@@ -14,6 +14,10 @@ export interface SessionParts extends LoopParts {
   logger: Logger;
   /** The first plan is persisted: the agent is ready (readiness probe). */
   onReady(): void;
+  /** Inputs outside the tailer that must be up before the first read (the webhook receiver's listener). */
+  beforeStart?: () => Promise<unknown>;
+  /** Stop taking new data from outside (the webhook answers no more 200s) before the drain. */
+  beforeShutdown?: () => Promise<void>;
 }
 
 /** What the agent handle flips: a graceful stop, then a hard one. */
@@ -24,6 +28,7 @@ export interface StopState {
 
 /** Start (first discovery, plan persisted), steps until stopped or idle, then the graceful shutdown. */
 export async function runSession(p: SessionParts, stop: StopState): Promise<number> {
+  await p.beforeStart?.();
   await p.tailer.discover();
   p.watch(p.tailer.watchDirs());
   // Persist the plan at once: once tailship has seen an input, a crash never makes the next start a "first
@@ -45,6 +50,7 @@ export async function runSession(p: SessionParts, stop: StopState): Promise<numb
 
 /** Stop reading, send what is batched, wait for acknowledgements within the grace period, then commit. */
 async function shutdown(p: SessionParts, stop: StopState): Promise<number> {
+  await p.beforeShutdown?.().catch(() => undefined);
   p.batcher.sealAll();
   p.checkpointer.cancelScheduled();
   await p.checkpointer.save();

@@ -4,6 +4,7 @@ import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { lineToEvents, type LineSignals, type LineSource } from '../parse/line-event.js';
 import type { RawLine } from '../parse/raw-line.js';
+import { clusterIdOf } from '../audit/identity.js';
 import { buildProcessors } from '../process/pipeline.js';
 import type { EventProcessor } from '../process/stage.js';
 import type { Lane } from '../tail/file-table.js';
@@ -15,7 +16,7 @@ import { startServer } from '../observe/server.js';
 /** tail/'s one signals interface onto the metrics and the log. */
 export function tailSignals(logger: Logger, metrics: Metrics): TailSignals {
   return {
-    bytesRead: (n) => metrics.bytesRead.inc(n),
+    bytesRead: () => undefined, // counted per input with each line (metrics.lineRead)
     bytesLost: (n) => metrics.bytesLost.inc(n),
     fileLost: (input) => metrics.filesLost.inc({ input }),
     debug: (f, m) => logger.debug(f, m),
@@ -66,7 +67,8 @@ export function lineHandler(
     let l = lanes.get(lane);
     if (!l) {
       const i = lane.input;
-      const tags = { ...i.tags, __hostname__: source, __path__: lane.namedPath };
+      const clusterId = clusterIdOf(i.key, deps.env); // SPEC §6 identity: ACK's audit-{cluster_id} or TAILSHIP_CLUSTER_ID
+      const tags: Record<string, string> = { ...i.tags, __hostname__: source, __path__: lane.namedPath, ...(clusterId ? { __cluster_id__: clusterId } : {}) };
       const target = { inputKey: i.key, logstore: i.logstore, project: i.project, product: i.product, source, tags, shard: i.shard, ttl: i.ttl, logstoreMode: i.logstoreMode };
       const info: LaneInfo = { id: lane.id, target };
       l = { inputKey: i.key, json: i.json, stages: stagesOf(i), tags, add: (stream, start, end, event, bytes, now) => batcher.add(info, stream, start, end, event, bytes, now) };
@@ -87,23 +89,23 @@ export function lineHandler(
   };
   return (lane, stream, line) => {
     budget.bytes += line.end - line.start;
-    metrics.linesRead.inc();
+    metrics.lineRead(lane.input.key, line.end - line.start);
     file = stream.file;
     input = lane.input.key;
     lineToEvents(laneOf(lane), stream.id, line, signals, Date.now);
   };
 }
 
-/** The 1 s gauges: checkpoint age, in-flight bytes, read paused, per-file lag (what is read and not committed). */
+/** The 1 s gauges: unsaved progress (checkpoint age), in-flight bytes, read paused, per-file lag (what is read and not committed). */
 export function updateGauges(
   metrics: Metrics,
-  s: { store: { lastSavedAt: number }; budget: Budget; lanes: Lane[]; committed: (id: string) => number | undefined; now: number; health: InputHealth[] },
+  s: { dirty: boolean; budget: Budget; lanes: Lane[]; committed: (id: string) => number | undefined; now: number; health: InputHealth[] },
 ): void {
   for (const h of s.health) {
     metrics.inputUp.set({ input: h.input }, h.up ? 1 : 0);
     metrics.inputStale.set({ input: h.input }, Math.max(0, (s.now - h.grewAt) / 1000));
   }
-  metrics.checkpointAge.set(s.store.lastSavedAt ? (s.now - s.store.lastSavedAt) / 1000 : 0);
+  metrics.checkpointDirty(s.dirty, s.now);
   metrics.inflightBytes.set(s.budget.bytes);
   metrics.readPaused.set(s.budget.full ? 1 : 0);
   for (const lane of s.lanes) {

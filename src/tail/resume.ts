@@ -99,8 +99,8 @@ async function execute(ctx: TailContext, lane: Lane, actions: ResumeAction[], fh
         ctx.signals.warn({ file: a.file, err: a.error }, 'cannot open a rotated backup; skipping it');
         break;
       case 'cannot-open':
-        // The same words and the same once-per-problem mark as a later poll's openActive (lifecycle.ts).
-        ctx.signals.warn({ input: lane.input.key, file: lane.activePath, err: a.error }, 'cannot open the file: check permissions; will retry');
+        // One line per problem: openActive, which retries, says nothing more while it is the same one.
+        if (lane.warned !== 'open') ctx.signals.warn({ input: lane.input.key, file: lane.activePath, err: a.error }, 'cannot open the file: check permissions; will retry');
         lane.warned = 'open';
         break;
       case 'shorter':

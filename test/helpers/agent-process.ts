@@ -203,10 +203,17 @@ function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => voi
   });
 }
 
+const PINO_LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+
 function parseLogLine(line: string): AgentLogLine {
   try {
     const obj = JSON.parse(line) as unknown;
-    if (obj && typeof obj === 'object' && !Array.isArray(obj)) return { ...(obj as Record<string, unknown>), raw: line } as AgentLogLine;
+    if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
+      const rec = { ...(obj as Record<string, unknown>), raw: line } as AgentLogLine;
+      // The agent logs level labels ("warn"); tests compare pino's numbers.
+      if (typeof rec.level === 'string') rec.level = PINO_LEVELS[rec.level as string] ?? rec.level;
+      return rec;
+    }
   } catch {
     // not pino JSON: keep the raw text
   }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { createWorkspace, killAllAgents, waitUntil, type Workspace } from '../helpers/agent-process.js';
 import { startFakeSls, type FakeSls } from '../helpers/fake-sls.js';
+import { ErrorCodes } from '../../src/errors.js';
 
 // tailship run → sls+http:// → a local PutLogs endpoint that checks signature, MD5 and lz4, and decodes the
 // LogGroup with protobufjs: the whole path a logtail-ds user relies on, with a real audit log.
@@ -65,7 +66,7 @@ test('403 SignatureNotMatch blocks without a retry storm, and delivery resumes o
   await waitUntil(() => sls!.requests.length > 0, () => 'a first PutLogs request', { timeoutMs: 20_000, agent });
   // Give a retry storm the chance to show: the agent must hold back for its slow blocked back-off.
   await waitUntil(
-    () => agent.logs.some((l) => (l.level ?? 0) >= 40 && /SignatureNotMatch|signature|access key/i.test(l.msg ?? '')),
+    () => agent.logs.some((l) => (l.level ?? 0) >= 40 && l.code === ErrorCodes.SINK_AUTH && l.storeCode === 'SignatureNotMatch'),
     () => `a warning that names the signature problem; stderr:\n${agent.stderrTail()}`,
     { timeoutMs: 20_000, agent },
   );

@@ -109,7 +109,9 @@ describe('odd lines (§2.11 #12)', () => {
 });
 
 describe('legacy format and Audit-ID collisions (§2.11 #13)', () => {
-  it('ships legacy text lines as content: with __parse_error__ on a JSON input, plain on a text input', async () => {
+  // SPEC §9 (issue 13): on a JSON input a legacy line is converted to an audit.k8s.io/v1 Event (the pre-1.7 pair
+  // joined into one); on a text input it stays a plain line.
+  it('converts legacy text lines to Events on a JSON input, ships them plain on a text input', async () => {
     const h = scenario('legacy');
     const jsonPath = path.join(h.ws.logDir, 'legacy-json.log');
     const textPath = path.join(h.ws.logDir, 'legacy-text.log');
@@ -123,16 +125,26 @@ describe('legacy format and Audit-ID collisions (§2.11 #13)', () => {
     fs.writeFileSync(jsonPath, lines.map((l) => `${l}\n`).join(''));
     fs.writeFileSync(textPath, lines.map((l) => `${l}\n`).join(''));
     const expected = lines.map((l) => `content:${l}`);
+    const events = [
+      eventKey('90c73c7c-97d6-4b65-9461-f94606ff825f', 'ResponseComplete'),
+      eventKey('591e9fde-6a98-46f6-b7bc-ec8ef575696d', 'RequestReceived'),
+      eventKey('591e9fde-6a98-46f6-b7bc-ec8ef575696d', 'ResponseComplete'),
+      eventKey('c28a95ad-f9dd-47e1-a617-b6dc152db95f', 'RequestReceived'),
+      eventKey('c28a95ad-f9dd-47e1-a617-b6dc152db95f', 'ResponseComplete'),
+    ];
 
     h.start();
     const textReader = new SinkReader(h.ws.outDir, 'legacy-text');
-    await h.waitDelivered(expected);
+    await h.waitDelivered(events);
     await waitForLogs(textReader, hasAllKeys(expected, logKey), { agent: h.agent });
     await h.stop();
 
-    assertExactKeys(expected, keysOf(h.logs()), 'JSON input');
+    assertExactKeys(events, keysOf(h.logs()), 'JSON input');
     assertExactKeys(expected, keysOf(textReader.all()), 'text input');
-    for (const log of h.logs()) expect(log.__tag__?.__parse_error__, `JSON input, ${log.content}`).toBeTruthy();
+    for (const log of h.logs()) {
+      expect(log.__tag__?.__parse_error__, `JSON input, ${log.auditID}`).toBeUndefined();
+      expect(log.apiVersion).toBe('audit.k8s.io/v1');
+    }
     for (const log of textReader.all()) {
       expect(log.__tag__?.__parse_error__, 'a text input has no parse errors').toBeUndefined();
       expect(log.__tag__?.__path__).toBe(textPath);

@@ -1,17 +1,47 @@
-import { mkdir, open, readdir, rename, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
-import { BodyWriter, renderLog, tagObjectJson, writeLog } from '../render.js';
-import { SinkError, type Sink } from '../sink.js';
+import { writeAndSync } from '../durable-write.js';
+import { batchNdjsonWriter, logstoreFileStem } from '../ndjson.js';
+import { closedError, type Sink } from '../sink.js';
+import { localWriteError } from '../write-error.js';
 
 export interface FileSinkOptions {
   /** Rotate `{logstore}.ndjson` before a write would take it past this size. Default 100 MiB (SPEC §3). */
   rotateBytes?: number;
+  /**
+   * Files kept per logstore, the active one included: after a rotation the oldest rotated files beyond this are
+   * deleted, so a logstore never takes more than maxFiles × rotateBytes. 0 keeps every file. Default 5.
+   */
+  maxFiles?: number;
 }
 
 export const DEFAULT_ROTATE_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_MAX_FILES = 5;
+
+/**
+ * The query of `file:DIR?max-files=N&max-bytes=N` (issue 10 item 15: a default file store on a control-plane node
+ * must not grow without bound). `max-bytes` takes K, M or G (powers of 1024). Throws naming the bad parameter.
+ */
+export function parseFileSinkParams(query: string): FileSinkOptions {
+  const out: FileSinkOptions = {};
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (name === 'max-files') {
+      if (!/^\d+$/.test(value)) throw new Error(`file sink ?max-files=${value}: use a whole number of files (0 keeps every file; default ${DEFAULT_MAX_FILES})`);
+      out.maxFiles = Number(value);
+    } else if (name === 'max-bytes') {
+      const m = /^(\d+)([kmg]?)(i?b)?$/i.exec(value.trim());
+      const n = m ? Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2]!.toLowerCase()]! : NaN;
+      if (!Number.isSafeInteger(n) || n < 1) throw new Error(`file sink ?max-bytes=${value}: use a size of one file in bytes, optionally with K, M or G (default 100M)`);
+      out.rotateBytes = n;
+    } else {
+      throw new Error(`unknown file sink parameter ?${name}= (known: max-files, max-bytes)`);
+    }
+  }
+  return out;
+}
 
 /**
  * `file:DIR` (SPEC §3): appends each batch as NDJSON to `DIR/{logstore}.ndjson`, one write per batch, then
@@ -20,6 +50,7 @@ export const DEFAULT_ROTATE_BYTES = 100 * 1024 * 1024;
  */
 export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Metrics }, opts: FileSinkOptions = {}): Sink {
   const rotateBytes = opts.rotateBytes ?? DEFAULT_ROTATE_BYTES;
+  const maxFiles = opts.maxFiles ?? DEFAULT_MAX_FILES;
   const files = new Map<string, LogstoreFile>();
   let closed = false;
 
@@ -40,14 +71,12 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
       if (f.size > 0 && f.size + chunk.length > rotateBytes) await rotate(f);
     } catch (err) {
       await closeQuietly(f);
-      throw fileError(f.path, err);
+      throw localWriteError(f.path, err);
     }
     const fh = f.fh!;
     const before = f.size;
     try {
-      let off = 0;
-      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-      await fh.datasync();
+      await writeAndSync(fh, chunk);
       f.size = before + chunk.length;
     } catch (err) {
       // Cut a half-written batch off again so that the retry does not leave a broken line in front of it.
@@ -56,7 +85,7 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
       } catch {
         await closeQuietly(f); // reopened (and re-measured) on the next attempt
       }
-      throw fileError(f.path, err);
+      throw localWriteError(f.path, err);
     }
   }
 
@@ -77,12 +106,27 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
     f.nextN++;
     ctx.logger.info({ path: f.path, rotatedTo: target, bytes: f.size }, 'file sink: rotated output file');
     await openActive(f);
+    if (maxFiles > 0) await prune(f);
+  }
+
+  /** Delete the oldest rotated files of a logstore beyond maxFiles (the active file counts as one). */
+  async function prune(f: LogstoreFile): Promise<void> {
+    const rotated = await rotations(dir, f.stem);
+    for (const n of rotated.slice(0, Math.max(0, rotated.length - (maxFiles - 1)))) {
+      const old = join(dir, `${f.stem}-${n}.ndjson`);
+      try {
+        await unlink(old);
+        ctx.logger.info({ path: old, maxFiles }, 'file sink: deleted the oldest output file (?max-files=)');
+      } catch (err) {
+        ctx.logger.warn({ path: old, err: (err as Error).message }, 'file sink: cannot delete an old output file');
+      }
+    }
   }
 
   return {
     name: 'file',
     send(batch: Batch, signal?: AbortSignal): Promise<void> {
-      if (closed) return Promise.reject(new SinkError('retryable', 'file sink is closed'));
+      if (closed) return Promise.reject(closedError('file'));
       const f = fileFor(batch.logstore);
       const w = batchNdjsonWriter(batch);
       const chunk = w.bytes();
@@ -116,69 +160,19 @@ interface LogstoreFile {
   tail: Promise<void>;
 }
 
-/**
- * The NDJSON text of a batch as `file:`, `stdout:` and the dead-letter spool write it: one log per line, each
- * with `__time__` and a `__tag__` object of all tags (SPEC §3). The batch's shared tags are serialised once;
- * only a log with its own markers pays for a merged object.
- */
-export function batchNdjson(batch: Batch): string {
-  const shared = tagObjectJson(batch.tags, undefined);
-  let out = '';
-  for (const event of batch.events) {
-    out += renderLog(event, event.markers ? tagObjectJson(batch.tags, event.markers) : shared);
-    out += '\n';
-  }
-  return out;
-}
-
-/** The bytes of `batchNdjson(batch)`, encoded straight into one buffer (the hot path: no joined string). */
-export function batchNdjsonBytes(batch: Batch): Buffer {
-  return batchNdjsonWriter(batch).bytes();
-}
-
-function batchNdjsonWriter(batch: Batch): BodyWriter {
-  const shared = tagObjectJson(batch.tags, undefined);
-  const w = new BodyWriter(batch.rawBytes + batch.events.length * (48 + (shared?.length ?? 0)) + 16);
-  for (const event of batch.events) {
-    writeLog(w, event, event.markers ? tagObjectJson(batch.tags, event.markers) : shared);
-    w.write('\n');
-  }
-  return w;
-}
-
-/** A logstore name made safe as a file name (no `/`, no leading dot): itself when harmless, else `_` for the rest. */
-export function logstoreFileStem(logstore: string): string {
-  const stem = logstore.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\./, '_');
-  return stem === '' ? '_' : stem;
-}
-
-/** A SinkError for a failed file write that says which file and what to do about it. */
-export function fileError(path: string, err: unknown): SinkError {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  const hint = code ? FILE_HINTS[code] : undefined;
-  const what = code ?? (err instanceof Error ? err.message : String(err));
-  return new SinkError('retryable', `cannot write ${path}: ${what}${hint ? ` (${hint})` : ''}`, { code, cause: err });
-}
-
-const FILE_HINTS: Record<string, string> = {
-  ENOSPC: 'the disk is full: free disk space on that filesystem; delivery resumes by itself',
-  EDQUOT: 'disk quota exceeded: raise the quota or free space',
-  EACCES: 'permission denied: let the tailship user write that directory',
-  EPERM: 'operation not permitted: let the tailship user write that directory',
-  EROFS: 'read-only filesystem: point the sink at a writable directory',
-  ENOTDIR: 'a path component is a file, not a directory',
-  EISDIR: 'the output path is a directory',
-  EIO: 'I/O error: check the disk',
-};
-
 async function highestRotation(dir: string, stem: string): Promise<number> {
+  return (await rotations(dir, stem)).at(-1) ?? 0;
+}
+
+/** The numbers n of `{stem}-{n}.ndjson` in dir, ascending (oldest first). */
+async function rotations(dir: string, stem: string): Promise<number[]> {
   const re = new RegExp(`^${stem.replace(/[.]/g, '\\.')}-(\\d+)\\.ndjson$`);
-  let max = 0;
+  const out: number[] = [];
   for (const name of await readdir(dir)) {
     const m = re.exec(name);
-    if (m) max = Math.max(max, Number(m[1]));
+    if (m) out.push(Number(m[1]));
   }
-  return max;
+  return out.sort((a, b) => a - b);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -6,8 +6,15 @@ import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
 import { BodyWriter, renderLog, writeLog } from '../render.js';
-import { parseRetryAfter } from '../retry-policy.js';
-import { SinkError, type Sink } from '../sink.js';
+import { ErrorCodes } from '../../errors.js';
+import { parseRetryAfter } from '../retry-after.js';
+import { closePoolGracefully } from '../close-pool.js';
+import { oneLine, readPrefix } from '../response-text.js';
+import { isTlsTrustError } from '../tls-trust.js';
+import { closedError, SinkError, type Sink } from '../sink.js';
+import { sinkOptionError, sinkUriError } from '../sink-config-error.js';
+import { takeHttpRender } from '../render-http.js';
+import { USER_AGENT } from '../../version.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -60,7 +67,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Reads an http(s) sink URI. Throws an Error that says what to fix (the CLI exits 2 with it). */
 export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefined>): HttpSinkConfig {
   const url = new URL(input.href);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`http sink: ${url.protocol} is not http: or https:`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw sinkUriError(`http sink: ${url.protocol} is not http: or https:`);
   const q = url.searchParams;
   const cfg: HttpSinkConfig = { url, display: '', gzipLevel: DEFAULT_GZIP_LEVEL, headers: {}, timeoutMs: DEFAULT_TIMEOUT_MS, insecure: false };
 
@@ -69,16 +76,16 @@ export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefi
     if (gz === 'false') cfg.gzipLevel = 0;
     else if (gz === 'true' || gz === '') cfg.gzipLevel = DEFAULT_GZIP_LEVEL;
     else if (/^[1-9]$/.test(gz)) cfg.gzipLevel = Number(gz);
-    else throw new Error(`http sink: ?gzip=${gz} is not valid: use ?gzip=false, ?gzip=true or a level ?gzip=1 … ?gzip=9`);
+    else throw sinkOptionError(`http sink: ?gzip=${gz} is not valid: use ?gzip=false, ?gzip=true or a level ?gzip=1 … ?gzip=9`);
   }
   const timeout = q.get('timeout');
   if (timeout !== null) {
-    if (!/^\d+$/.test(timeout) || Number(timeout) < 1) throw new Error(`http sink: ?timeout=${timeout} is not valid: give milliseconds, e.g. ?timeout=30000`);
+    if (!/^\d+$/.test(timeout) || Number(timeout) < 1) throw sinkOptionError(`http sink: ?timeout=${timeout} is not valid: give milliseconds, e.g. ?timeout=30000`);
     cfg.timeoutMs = Number(timeout);
   }
   const insecure = q.get('insecure');
   if (insecure !== null) {
-    if (insecure !== 'true' && insecure !== 'false') throw new Error(`http sink: ?insecure=${insecure} is not valid: use ?insecure=true or leave it out`);
+    if (insecure !== 'true' && insecure !== 'false') throw sinkOptionError(`http sink: ?insecure=${insecure} is not valid: use ?insecure=true or leave it out`);
     cfg.insecure = insecure === 'true';
   }
   const ca = q.get('ca');
@@ -86,15 +93,15 @@ export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefi
     try {
       cfg.ca = readFileSync(ca);
     } catch (err) {
-      throw new Error(`http sink: cannot read the CA file ?ca=${ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; give a PEM file readable by tailship`);
+      throw sinkOptionError(`http sink: cannot read the CA file ?ca=${ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; give a PEM file readable by tailship`);
     }
   }
   for (const [key, value] of q) {
     if (!key.startsWith('header.')) continue;
     const name = key.slice('header.'.length).toLowerCase();
-    if (!TOKEN.test(name)) throw new Error(`http sink: ?${key}= is not a valid header name`);
-    if (RESERVED_HEADERS.has(name)) throw new Error(`http sink: ?${key}= cannot be set: tailship sets ${name} itself`);
-    if (/[\r\n\0]/.test(value)) throw new Error(`http sink: the value of ?${key}= contains a line break`);
+    if (!TOKEN.test(name)) throw sinkOptionError(`http sink: ?${key}= is not a valid header name`);
+    if (RESERVED_HEADERS.has(name)) throw sinkOptionError(`http sink: ?${key}= cannot be set: tailship sets ${name} itself`);
+    if (/[\r\n\0]/.test(value)) throw sinkOptionError(`http sink: the value of ?${key}= contains a line break`);
     cfg.headers[name] = value;
   }
   // Credentials in the URL become Basic auth; the env var wins. Either way they leave the URL we print.
@@ -106,7 +113,7 @@ export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefi
   }
   const auth = env.TAILSHIP_HTTP_AUTHORIZATION;
   if (auth) {
-    if (/[\r\n\0]/.test(auth)) throw new Error('http sink: TAILSHIP_HTTP_AUTHORIZATION contains a line break');
+    if (/[\r\n\0]/.test(auth)) throw sinkOptionError('http sink: TAILSHIP_HTTP_AUTHORIZATION contains a line break');
     cfg.headers.authorization = auth;
   }
 
@@ -123,7 +130,8 @@ export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefi
  * deliverer acts on. Never puts a header value in a log line or an error message.
  */
 export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
-  const cfg = parseHttpSinkUrl(url, ctx.env);
+  const render = takeHttpRender(url); // ?format=eventlist / ?schema= (render-http.ts)
+  const cfg = parseHttpSinkUrl(render ? render.url : url, ctx.env);
   if (cfg.insecure) {
     ctx.logger.warn(
       { sink: cfg.display },
@@ -141,21 +149,25 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
   });
   const path = `${cfg.url.pathname}${cfg.url.search}`;
 
+  let closing: Promise<void> | undefined;
+
   async function send(batch: Batch, signal?: AbortSignal): Promise<void> {
+    if (closing) throw closedError('http');
     signal?.throwIfAborted();
     let body: Buffer;
     if (cfg.gzipLevel > 0) {
       // The JSON is only read by zlib: its buffer is reused by the next batch as soon as gzip is done.
-      const json = httpBatchBodyWriter(batch);
+      const json = render ? render.writer(batch) : httpBatchBodyWriter(batch);
       try {
         body = await gzipAsync(json.bytes(), { level: cfg.gzipLevel, chunkSize: GZIP_CHUNK_BYTES });
       } finally {
         json.release();
       }
     } else {
-      body = httpBatchBodyBytes(batch); // undici may read it until the request is done: left to the GC
+      body = render ? render.writer(batch).bytes() : httpBatchBodyBytes(batch); // undici may read it until the request is done: left to the GC
     }
     const headers: Record<string, string> = {
+      'user-agent': USER_AGENT, // a ?header.User-Agent= given by the user wins
       ...cfg.headers,
       'content-type': 'application/json',
       'idempotency-key': batch.id,
@@ -181,7 +193,7 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (deadline.aborted) {
-        throw new SinkError('retryable', `${where}: no complete answer within ${cfg.timeoutMs} ms (?timeout=)`, { code: 'TIMEOUT', cause: err });
+        throw new SinkError('retryable', ErrorCodes.SINK_TIMEOUT, `${where}: no complete answer within ${cfg.timeoutMs} ms (?timeout=)`, { cause: err });
       }
       throw networkError(where, err);
     }
@@ -191,25 +203,28 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
   return {
     name: 'http',
     send,
-    async close(): Promise<void> {
-      // Let requests on the wire finish briefly; a batch cut off here is not acknowledged and is sent again later.
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 2000)));
-      const outcome = await Promise.race([pool.close().then(() => 'closed' as const), graceOver]);
-      clearTimeout(timer);
-      if (outcome === 'late') await pool.destroy();
+    close(): Promise<void> {
+      // Once, whoever calls: a second close() waits for the first (the sink contract: close is idempotent).
+      closing ??= closePoolGracefully(pool);
+      return closing;
     },
   };
 }
 
 /** The HTTP batch body of SPEC §3. `project` and `product` are left out when the input has none. */
 export function httpBatchBody(batch: Batch): string {
+  const head = httpBatchHead(batch);
+  const logs = batch.events.map((e) => renderLog(e, e.markers ? JSON.stringify(e.markers) : undefined));
+  return `${head}${logs.join(',')}]}`;
+}
+
+/** The body up to the first log: `{"logstore":…,"project":…,"product":…,"source":…,"tags":{…},"logs":[`. */
+function httpBatchHead(batch: Batch): string {
   let head = `{"logstore":${JSON.stringify(batch.logstore)}`;
   if (batch.project !== undefined) head += `,"project":${JSON.stringify(batch.project)}`;
   if (batch.product !== undefined) head += `,"product":${JSON.stringify(batch.product)}`;
   head += `,"source":${JSON.stringify(batch.source)},"tags":${JSON.stringify(batch.tags)},"logs":[`;
-  const logs = batch.events.map((e) => renderLog(e, e.markers ? JSON.stringify(e.markers) : undefined));
-  return `${head}${logs.join(',')}]}`;
+  return head;
 }
 
 /** The bytes of `httpBatchBody(batch)`, encoded straight into one buffer (the hot path: no joined string). */
@@ -218,10 +233,7 @@ export function httpBatchBodyBytes(batch: Batch): Buffer {
 }
 
 function httpBatchBodyWriter(batch: Batch): BodyWriter {
-  let head = `{"logstore":${JSON.stringify(batch.logstore)}`;
-  if (batch.project !== undefined) head += `,"project":${JSON.stringify(batch.project)}`;
-  if (batch.product !== undefined) head += `,"product":${JSON.stringify(batch.product)}`;
-  head += `,"source":${JSON.stringify(batch.source)},"tags":${JSON.stringify(batch.tags)},"logs":[`;
+  const head = httpBatchHead(batch);
   const w = new BodyWriter(head.length + batch.rawBytes + batch.events.length * 40 + 16);
   w.write(head);
   const events = batch.events;
@@ -246,71 +258,39 @@ export function responseError(
   const said = body ? `: ${oneLine(body, 300)}` : '';
   if (status === 408 || status === 429 || status >= 500) {
     const retryAfterMs = parseRetryAfter(headers['retry-after'], now);
-    return new SinkError('retryable', `${where}: the store answered ${status}${said}`, { ...extra, retryAfterMs });
+    const code = status === 429 ? ErrorCodes.SINK_THROTTLED : status === 408 ? ErrorCodes.SINK_TIMEOUT : ErrorCodes.SINK_HTTP_5XX;
+    return new SinkError('retryable', code, `${where}: the store answered ${status}${said}`, { ...extra, retryAfterMs });
   }
   if (status === 413) {
-    return new SinkError('too-large', `${where}: the store answered 413 (request too large)${said}`, extra);
+    return new SinkError('too-large', ErrorCodes.SINK_TOO_LARGE, `${where}: the store answered 413 (request too large)${said}`, extra);
   }
   if (status === 401 || status === 403) {
-    return new SinkError(
-      'blocked',
-      `${where}: the store answered ${status}${said}; fix: check TAILSHIP_HTTP_AUTHORIZATION (or ?header.) has credentials the store accepts`,
-      extra,
-    );
+    const fix = 'check TAILSHIP_HTTP_AUTHORIZATION (or ?header.) has credentials the store accepts';
+    return new SinkError('blocked', ErrorCodes.SINK_AUTH, `${where}: the store answered ${status}${said}; fix: ${fix}`, { ...extra, fix });
   }
   if (status >= 300 && status < 400) {
     const location = typeof headers.location === 'string' ? ` to ${headers.location.split('?')[0]}` : '';
-    return new SinkError('blocked', `${where}: the store answered a redirect ${status}${location}; fix: set the sink URI to the final address`, extra);
+    const fix = 'set the sink URI to the final address';
+    return new SinkError('blocked', ErrorCodes.SINK_HTTP_REDIRECT, `${where}: the store answered a redirect ${status}${location}; fix: ${fix}`, { ...extra, fix });
   }
   if (status >= 400 && status < 500) {
-    return new SinkError('rejected', `${where}: the store rejected the batch with ${status}${said}`, extra);
+    return new SinkError('rejected', ErrorCodes.SINK_HTTP_4XX, `${where}: the store rejected the batch with ${status}${said}`, extra);
   }
   // 1xx or other oddities that undici hands over as final: retry, never drop.
-  return new SinkError('retryable', `${where}: unexpected answer ${status}${said}`, extra);
+  return new SinkError('retryable', ErrorCodes.SINK_HTTP_UNEXPECTED, `${where}: unexpected answer ${status}${said}`, extra);
 }
-
-const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 function networkError(where: string, err: unknown): SinkError {
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e?.code ?? e?.cause?.code;
   const detail = e instanceof Error ? e.message : String(err);
-  if (code && TLS_TRUST_CODES.has(code)) {
-    return new SinkError(
-      'blocked',
-      `${where}: the store's TLS certificate is not trusted (${code}); fix: give its CA with ?ca=FILE, or fix the certificate`,
-      { code, cause: err },
-    );
+  if (isTlsTrustError(code)) {
+    const fix = 'give its CA with ?ca=FILE, or fix the certificate';
+    return new SinkError('blocked', ErrorCodes.SINK_TLS_UNTRUSTED, `${where}: the store's TLS certificate is not trusted (${code}); fix: ${fix}`, {
+      storeCode: code,
+      fix,
+      cause: err,
+    });
   }
-  return new SinkError('retryable', `${where}: ${code ? `${code} ` : ''}${detail}`, { code, cause: err });
-}
-
-async function readPrefix(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let n = 0;
-  try {
-    for await (const chunk of body) {
-      parts.push(chunk);
-      n += chunk.length;
-      if (n >= limit) break; // leaving the loop destroys the rest of the answer (and that connection)
-    }
-  } catch {
-    // a body cut off half-way still tells us what we have of it
-  }
-  return new TextDecoder().decode(Buffer.concat(parts).subarray(0, limit));
-}
-
-function oneLine(text: string, max: number): string {
-  const s = text.replace(/\s+/g, ' ').trim();
-  return s.length > max ? `${s.slice(0, max)}…` : s;
+  return new SinkError('retryable', ErrorCodes.SINK_NETWORK, `${where}: ${code ? `${code} ` : ''}${detail}`, { ...(code ? { storeCode: code } : {}), cause: err });
 }

@@ -1,8 +1,9 @@
 import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
-import { SinkError, type Sink } from '../sink.js';
-import { batchNdjson } from './file-sink.js';
+import { ErrorCodes } from '../../errors.js';
+import { batchNdjson } from '../ndjson.js';
+import { closedError, SinkError, type Sink } from '../sink.js';
 
 /**
  * `stdout:` (SPEC §3): NDJSON logs on stdout. A batch is acknowledged once the stream's write callback ran and
@@ -18,8 +19,9 @@ export function createStdoutSink(
   let closed = false;
   let broken: Error | undefined;
   // EPIPE and friends arrive as 'error' events; without a listener they would crash the process.
+  // Logged at debug only: the failed send is reported once by the deliverer, with this error's message.
   const onError = (err: Error) => {
-    if (!broken) ctx.logger.error({ err: err.message }, 'stdout sink: stdout is broken; batches are kept and retried');
+    if (!broken) ctx.logger.debug({ err: err.message }, 'stdout sink: stdout is broken; batches are kept and retried');
     broken = err;
   };
   out.on('error', onError);
@@ -49,7 +51,7 @@ export function createStdoutSink(
   return {
     name: 'stdout',
     send(batch: Batch, signal?: AbortSignal): Promise<void> {
-      if (closed) return Promise.reject(new SinkError('retryable', 'stdout sink is closed'));
+      if (closed) return Promise.reject(closedError('stdout'));
       const chunk = batchNdjson(batch);
       const done = tail.then(() => write(chunk, signal));
       tail = done.catch(() => undefined);
@@ -66,9 +68,11 @@ export function createStdoutSink(
 function stdoutError(err: Error): SinkError {
   const code = (err as NodeJS.ErrnoException).code;
   // A closed pipe does not heal by retrying quickly: hold the batches and let an operator look.
-  const kind = code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' ? 'blocked' : 'retryable';
-  return new SinkError(kind, `cannot write to stdout: ${code ?? err.message} (is the reader of tailship's stdout still running?)`, {
-    code,
-    cause: err,
-  });
+  const broken = code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+  return new SinkError(
+    broken ? 'blocked' : 'retryable',
+    broken ? ErrorCodes.SINK_STDOUT_BROKEN : ErrorCodes.SINK_IO,
+    `cannot write to stdout: ${code ?? err.message} (is the reader of tailship's stdout still running?)`,
+    { ...(code ? { storeCode: code } : {}), cause: err },
+  );
 }

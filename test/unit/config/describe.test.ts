@@ -1,17 +1,6 @@
 import { expect, test } from 'vitest';
 import { describeConfig, formatProblem, NO_INPUT_HELP, resolveConfig } from '../../../src/config/index.js';
-import { maskSinkUri } from '../../../src/config/describe.js';
 import { options } from './helpers.js';
-
-test.each([
-  ['file:./tailship-out', 'file:./tailship-out'],
-  ['stdout:', 'stdout:'],
-  ['https://user:pa55@logs.example/ingest?gzip=false', 'https://***@logs.example/ingest?gzip=false'],
-  ['http://127.0.0.1:8080/x?header.Authorization=Bearer%20t0k&header.X-Team=web&gzip=false', 'http://127.0.0.1:8080/x?header.Authorization=***&header.X-Team=***&gzip=false'],
-  ['sls://cn-hangzhou.log.aliyuncs.com?project=p&accessKeySecret=s3&token=t', 'sls://cn-hangzhou.log.aliyuncs.com?project=p&accessKeySecret=***&token=***'],
-])('maskSinkUri(%s)', (uri, masked) => {
-  expect(maskSinkUri(uri)).toBe(masked);
-});
 
 test('describeConfig: inputs with origin and host path, skipped, warnings, secrets masked', async () => {
   const env = {

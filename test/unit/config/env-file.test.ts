@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseEnvFile, parseGlobalTags, readEnvFile, varsFromProcessEnv } from '../../../src/config/env-sources.js';
 import { tempDir, writeFiles } from './helpers.js';
+import { ErrorCodes } from '../../../src/errors.js';
 
 const F = 'x.env';
 const values = (text: string) => parseEnvFile(text, F).vars.map((v) => [v.name, v.value, v.origin.kind === 'file' ? v.origin.line : 0]);
@@ -34,11 +35,11 @@ describe('parseEnvFile', () => {
     ['A B=c', 1, 'variable name'],
     ['ok=1\nA="open', 2, 'not closed'],
     ["A='x' y", 1, 'follows the closing quote'],
-  ])('malformed %j is a problem at line %i', (text, line, what) => {
+  ])('malformed %j is a problem at line %i (%s)', (text, line) => {
     const r = parseEnvFile(text, F);
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]!.origin).toEqual({ kind: 'file', file: F, line });
-    expect(r.problems[0]!.message).toContain(what);
+    expect(r.problems[0]!.code).toBe(ErrorCodes.CONFIG_ENV_FILE);
   });
 
   const dirs: string[] = [];
@@ -50,7 +51,7 @@ describe('parseEnvFile', () => {
     const [locked] = await writeFiles(dir, { 'locked.env': 'A=1\n' });
     await chmod(locked!, 0o000);
     const canRead = process.getuid?.() === 0; // root reads anything
-    for (const [file, why] of [
+    for (const [file] of [
       [path.join(dir, 'nope.env'), 'does not exist'],
       [dir, 'is a directory'],
       ...(canRead ? [] : [[locked!, 'permission denied']]),
@@ -58,8 +59,7 @@ describe('parseEnvFile', () => {
       const r = await readEnvFile(file);
       expect(r.vars).toEqual([]);
       expect(r.problems).toHaveLength(1);
-      expect(r.problems[0]).toMatchObject({ variable: '--env-file', origin: { kind: 'file', file, line: 0 } });
-      expect(r.problems[0]!.message).toContain(why);
+      expect(r.problems[0]).toMatchObject({ code: ErrorCodes.CONFIG_ENV_FILE, variable: '--env-file', origin: { kind: 'file', file, line: 0 } });
     }
   });
 });

@@ -66,8 +66,8 @@ export function normInput(dir: string, i: InputSpec): Omit<InputSpec, 'origin'> 
   return { ...i, origin: rel(dir, formatOrigin(i.origin)) };
 }
 
-export function normProblem(dir: string, p: ConfigProblem): { variable: string; origin: string } {
-  return { variable: p.variable, origin: rel(dir, formatOrigin(p.origin)) };
+export function normProblem(dir: string, p: ConfigProblem): { variable: string; origin: string; code: string } {
+  return { variable: p.variable, origin: rel(dir, formatOrigin(p.origin)), code: p.code };
 }
 
 /** An expected input: logtail's defaults, host path = path unless given. */

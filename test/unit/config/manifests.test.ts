@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { resolveConfig } from '../../../src/config/index.js';
 import { loadManifests, mapContainerPath, parseManifestText } from '../../../src/config/manifests.js';
 import { options } from './helpers.js';
+import { ErrorCodes } from '../../../src/errors.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/manifests', import.meta.url));
 const ACK = path.join(FIXTURES, 'ack-registered-kube-apiserver.yaml');
@@ -53,7 +54,8 @@ describe('real manifests', () => {
   test('a missing manifests directory is a problem with the fix', async () => {
     const r = await resolveConfig(options({ manifests: path.join(FIXTURES, 'nope') }), {});
     expect(r.problems).toHaveLength(1);
-    expect(r.problems[0]).toMatchObject({ variable: '--manifests', message: 'the manifests directory does not exist' });
+    expect(r.problems[0]).toMatchObject({ code: ErrorCodes.CONFIG_MANIFEST, variable: '--manifests' });
+    expect(r.problems[0]!.fix).toBeTruthy();
   });
 });
 
@@ -82,9 +84,10 @@ describe('mapContainerPath', () => {
     ['/var/log/x.log', [{ name: 'cm', mountPath: '/var/log' }], 'configMap volume, not a hostPath'],
     ['/var/log/x.log', [{ name: 'a', mountPath: '/var/log', subPathExpr: '$(POD)' }], 'subPathExpr'],
     ['/var/log/x.log', [{ name: 'a', mountPath: '/var/log', subPath: '../etc' }], '".."'],
-  ])('%s via %j is an error: %s', (p, mounts, msg) => {
+  ])('%s via %j is an error (%s), with a fix', (p, mounts) => {
     const r = mapContainerPath(p, mounts, vols);
-    expect('message' in r && r.message).toContain(msg);
+    expect(r).not.toHaveProperty('hostPath');
+    expect('fix' in r && r.fix).toBeTruthy();
   });
 });
 
@@ -92,12 +95,13 @@ test('invalid YAML and invalid JSON name the position', () => {
   const y = parseManifestText('a: 1\nb: [2\n', 'm.yaml');
   expect(y.problems).toHaveLength(1);
   expect(y.problems[0]!.origin).toMatchObject({ kind: 'file', file: 'm.yaml' });
-  expect(y.problems[0]!.message).toMatch(/^invalid YAML at line \d+, column \d+: /);
+  expect((y.problems[0]!.origin as { line: number }).line).toBeGreaterThan(0);
+  expect(y.problems[0]!.code).toBe(ErrorCodes.CONFIG_MANIFEST);
 
   const j = parseManifestText('{"kind": "Pod",\n "spec": [1,,2]}', 'm.json');
   expect(j.problems).toHaveLength(1);
   expect(j.problems[0]!.origin).toEqual({ kind: 'file', file: 'm.json', line: 2 });
-  expect(j.problems[0]!.message).toMatch(/^invalid JSON at line 2, column \d+/);
+  expect(j.problems[0]!.code).toBe(ErrorCodes.CONFIG_MANIFEST);
 });
 
 test('a kind: List of pods is read item by item', async () => {

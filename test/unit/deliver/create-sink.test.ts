@@ -6,7 +6,8 @@ import { createSink, type CreateSinkContext } from '../../../src/deliver/create-
 import { createMetrics } from '../../../src/observe/metrics.js';
 import { silentLogger } from '../../../src/observe/log.js';
 import { startFakeHttpStore } from '../../helpers/fake-http-store.js';
-import { makeBatch, tempDir } from './support.js';
+import { makeBatch, tempDir, thrownCode } from './support.js';
+import { ErrorCodes } from '../../../src/errors.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -67,7 +68,7 @@ describe('createSink', () => {
   test.each(['', 'file:', 'ftp://x/y', 'kafka://broker:9092', '/var/log/out', 'http//missing-colon', 'https://'])(
     '%j is refused with the accepted forms',
     (uri) => {
-      expect(() => createSink(uri, ctx())).toThrow(/file:DIR|file:\.\/tailship-out/);
+      expect(thrownCode(() => createSink(uri, ctx()))).toBe(ErrorCodes.CONFIG_SINK_URI);
     },
   );
 
@@ -77,13 +78,13 @@ describe('createSink', () => {
       createSink('ftp://user:hunter2@host/x?token=abc123', ctx());
     } catch (err) {
       message = (err as Error).message;
+      expect((err as { code?: string }).code).toBe(ErrorCodes.CONFIG_SINK_URI);
     }
-    expect(message).toMatch(/accepted forms/);
     expect(message).not.toContain('hunter2');
     expect(message).not.toContain('abc123');
   });
 
   test('bad http parameters are refused with what to fix', () => {
-    expect(() => createSink('http://127.0.0.1:1/x?gzip=often', ctx())).toThrow(/\?gzip=often is not valid/);
+    expect(thrownCode(() => createSink('http://127.0.0.1:1/x?gzip=often', ctx()))).toBe(ErrorCodes.CONFIG_SINK_OPTION);
   });
 });

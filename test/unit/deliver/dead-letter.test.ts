@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createDeadLetterSpool, deadLetterDir } from '../../../src/deliver/dead-letter.js';
 import { SinkError } from '../../../src/deliver/sink.js';
-import { batchNdjson } from '../../../src/deliver/sinks/file-sink.js';
+import { ErrorCodes } from '../../../src/errors.js';
+import { batchNdjson } from '../../../src/deliver/ndjson.js';
 import { createMetrics } from '../../../src/observe/metrics.js';
 import { silentLogger } from '../../../src/observe/log.js';
 import { lineEvent, makeBatch, objectEvent, tempDir } from './support.js';
@@ -22,9 +23,9 @@ describe('dead-letter spool', () => {
     const batch = makeBatch({
       events: [objectEvent({ kind: 'Event', auditID: 'x' }, 1_700_000_001), lineEvent('not json', 1_700_000_002, { __parse_error__: 'bad' })],
     });
-    const err = new SinkError('rejected', 'POST http://store/ingest (batch b): the store rejected the batch with 400: bad field', {
+    const err = new SinkError('rejected', ErrorCodes.SINK_HTTP_4XX, 'POST http://store/ingest (batch b): the store rejected the batch with 400: bad field', {
       statusCode: 400,
-      code: 'BadField',
+      storeCode: 'BadField',
       responseBody: '{"error":"bad field"}',
     });
     await spool.write(batch, err, 'http');
@@ -41,7 +42,8 @@ describe('dead-letter spool', () => {
       reason: err.message,
       kind: 'rejected',
       statusCode: 400,
-      code: 'BadField',
+      code: 'TAILSHIP_E_SINK_HTTP_4XX',
+      storeCode: 'BadField',
       responseBody: '{"error":"bad field"}',
       batch: {
         id: batch.id,
@@ -53,6 +55,9 @@ describe('dead-letter spool', () => {
         range: batch.range,
         tags: batch.tags,
         events: 2,
+        shard: 2,
+        ttl: 90,
+        logstoreMode: 'standard',
       },
       logs: batchNdjson(batch).trimEnd().split('\n').map((l) => JSON.parse(l)),
     });
@@ -68,10 +73,11 @@ describe('dead-letter spool', () => {
     await mkdir(join(dir, 'dead-letter'));
     await symlink('/dev/full', join(dir, 'dead-letter', 'audit-store.ndjson'));
     const spool = createDeadLetterSpool(dir, { logger: silentLogger(), metrics });
-    const err = (await spool.write(makeBatch(), new SinkError('rejected', 'x', { statusCode: 400 })).catch((e: unknown) => e)) as SinkError;
+    const err = (await spool.write(makeBatch(), new SinkError('rejected', ErrorCodes.SINK_HTTP_4XX, 'x', { statusCode: 400 })).catch((e: unknown) => e)) as SinkError;
     expect(err).toBeInstanceOf(SinkError);
     expect(err.kind).toBe('retryable');
-    expect(err.code).toBe('ENOSPC');
+    expect(err.code).toBe(ErrorCodes.DEAD_LETTER_WRITE);
+    expect(err.storeCode).toBe('ENOSPC');
     expect(await counterValue(metrics)).toBe(0);
     await spool.close();
   });
@@ -79,7 +85,8 @@ describe('dead-letter spool', () => {
   test('a state dir that is a file is reported with its path', async () => {
     await writeFile(join(dir, 'state'), '');
     const spool = createDeadLetterSpool(join(dir, 'state'), { logger: silentLogger() });
-    const err = (await spool.write(makeBatch(), new SinkError('rejected', 'x')).catch((e: unknown) => e)) as SinkError;
-    expect(err.message).toContain(join(dir, 'state', 'dead-letter'));
+    const err = (await spool.write(makeBatch(), new SinkError('rejected', ErrorCodes.SINK_HTTP_4XX, 'x')).catch((e: unknown) => e)) as SinkError;
+    expect(err.code).toBe(ErrorCodes.DEAD_LETTER_WRITE);
+    expect(err.storeCode).toBe('ENOTDIR');
   });
 });

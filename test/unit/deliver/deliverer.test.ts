@@ -5,6 +5,7 @@ import type { Batch } from '../../../src/batch/batch.js';
 import { createDeadLetterSpool, type DeadLetterSpool } from '../../../src/deliver/dead-letter.js';
 import { createDeliverer, splitBatch, type DelivererOptions } from '../../../src/deliver/deliverer.js';
 import { SinkError } from '../../../src/deliver/sink.js';
+import { ErrorCodes } from '../../../src/errors.js';
 import { createMetrics, type Metrics } from '../../../src/observe/metrics.js';
 import { captureLogger, deferred, makeBatch, retryable, scriptedSink, tempDir, virtualTime, type Script } from './support.js';
 
@@ -119,7 +120,7 @@ describe('deliverer: too large', () => {
   test('413 halves the batch recursively; every event is delivered once, in order, with stable ids', async () => {
     const delivered: number[] = [];
     const t = setup((b) => {
-      if (b.events.length > 3) return new SinkError('too-large', '413', { statusCode: 413 });
+      if (b.events.length > 3) return new SinkError('too-large', ErrorCodes.SINK_TOO_LARGE, '413', { statusCode: 413 });
       delivered.push(...b.events.map((e) => JSON.parse(e.raw).seq));
       return 'ok';
     });
@@ -136,7 +137,7 @@ describe('deliverer: too large', () => {
   });
 
   test('a single event still too large goes to the dead-letter spool with a clear reason', async () => {
-    const t = setup((b) => (b.events.some((e) => e.raw.includes('"seq":2')) ? new SinkError('too-large', 'the store answered 413', { statusCode: 413 }) : 'ok'));
+    const t = setup((b) => (b.events.some((e) => e.raw.includes('"seq":2')) ? new SinkError('too-large', ErrorCodes.SINK_TOO_LARGE, 'the store answered 413', { statusCode: 413 }) : 'ok'));
     const outcome = t.deliverer.deliver(makeBatch({ n: 4, id: 'b' }));
     await t.time.run(Infinity);
     expect(await outcome).toBe('dead-lettered');
@@ -162,7 +163,7 @@ describe('deliverer: too large', () => {
 
 describe('deliverer: rejected', () => {
   test('400 writes the whole batch to the dead-letter spool, then resolves dead-lettered', async () => {
-    const err = new SinkError('rejected', 'the store rejected the batch with 400: field x', { statusCode: 400, responseBody: '{"error":"field x"}' });
+    const err = new SinkError('rejected', ErrorCodes.SINK_HTTP_4XX, 'the store rejected the batch with 400: field x', { statusCode: 400, responseBody: '{"error":"field x"}' });
     const t = setup(() => err);
     const batch = makeBatch({ n: 25, id: 'rej' });
     expect(await t.deliverer.deliver(batch)).toBe('dead-lettered');
@@ -180,10 +181,10 @@ describe('deliverer: rejected', () => {
     spools.push(real);
     let failures = 2;
     const flaky: DeadLetterSpool = {
-      write: (b, e, s) => (failures-- > 0 ? Promise.reject(new SinkError('retryable', 'cannot write: ENOSPC', { code: 'ENOSPC' })) : real.write(b, e, s)),
+      write: (b, e, s) => (failures-- > 0 ? Promise.reject(new SinkError('retryable', ErrorCodes.DEAD_LETTER_WRITE, 'cannot write: ENOSPC', { storeCode: 'ENOSPC' })) : real.write(b, e, s)),
       close: () => real.close(),
     };
-    const t = setup(() => new SinkError('rejected', '400', { statusCode: 400 }), { deadLetter: flaky });
+    const t = setup(() => new SinkError('rejected', ErrorCodes.SINK_HTTP_4XX, '400', { statusCode: 400 }), { deadLetter: flaky });
     const outcome = t.deliverer.deliver(makeBatch());
     await t.time.run(Infinity, () => failures < 0);
     await expect(outcome).resolves.toBe('dead-lettered');
@@ -196,7 +197,7 @@ describe('deliverer: blocked', () => {
   test('logs once with the fix, probes slowly with one batch while the others wait, logs recovery once', async () => {
     let blocked = true;
     const fix = 'the store answered 401; fix: check TAILSHIP_HTTP_AUTHORIZATION';
-    const t = setup(() => (blocked ? new SinkError('blocked', fix, { statusCode: 401 }) : 'ok'));
+    const t = setup(() => (blocked ? new SinkError('blocked', ErrorCodes.SINK_AUTH, fix, { statusCode: 401 }) : 'ok'));
     const batches = Array.from({ length: 10 }, (_, i) => makeBatch({ n: 2, first: i * 2, id: `b${i}` }));
     const outcomes = batches.map((b) => t.deliverer.deliver(b));
 
@@ -302,8 +303,8 @@ describe('deliverer: concurrency and close', () => {
 describe('deliverer: outcome per batch', () => {
   test('a split batch with one dead-lettered part resolves dead-lettered (its offsets still commit)', async () => {
     const t = setup((b: Batch) => {
-      if (b.events.length > 2) return new SinkError('too-large', '413', { statusCode: 413 });
-      return b.id === 'b.1' ? new SinkError('rejected', '400', { statusCode: 400 }) : 'ok';
+      if (b.events.length > 2) return new SinkError('too-large', ErrorCodes.SINK_TOO_LARGE, '413', { statusCode: 413 });
+      return b.id === 'b.1' ? new SinkError('rejected', ErrorCodes.SINK_HTTP_4XX, '400', { statusCode: 400 }) : 'ok';
     });
     const outcome = t.deliverer.deliver(makeBatch({ n: 4, id: 'b' }));
     await t.time.run(Infinity);

@@ -1,8 +1,10 @@
 import { open, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { ErrorCodes } from '../../../src/errors.js';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { SinkError } from '../../../src/deliver/sink.js';
-import { batchNdjson, createFileSink, logstoreFileStem } from '../../../src/deliver/sinks/file-sink.js';
+import { batchNdjson, logstoreFileStem } from '../../../src/deliver/ndjson.js';
+import { createFileSink } from '../../../src/deliver/sinks/file-sink.js';
 import { silentLogger } from '../../../src/observe/log.js';
 import { deferred, lineEvent, makeBatch, objectEvent, tempDir } from './support.js';
 
@@ -158,9 +160,9 @@ describe('file sink durability and errors', () => {
     const err = await sink.send(makeBatch({ n: 2 })).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(SinkError);
     expect((err as SinkError).kind).toBe('retryable');
-    expect((err as SinkError).code).toBe('ENOSPC');
-    expect((err as SinkError).message).toContain(join(dir, 'out', 'audit-store.ndjson'));
-    expect((err as SinkError).message).toMatch(/free disk space/);
+    expect((err as SinkError).code).toBe(ErrorCodes.SINK_DISK_FULL);
+    expect((err as SinkError).storeCode).toBe('ENOSPC');
+    expect((err as SinkError).fix).toBeTruthy();
     // Other logstores are unaffected.
     await sink.send(makeBatch({ n: 1, logstore: 'fine' }));
     expect(await readFile(join(dir, 'out', 'fine.ndjson'), 'utf8')).toContain('"seq":0');
@@ -173,8 +175,8 @@ describe('file sink durability and errors', () => {
     const sink = createFileSink(join(blocker, 'out'), ctx);
     const err = (await sink.send(makeBatch()).catch((e: unknown) => e)) as SinkError;
     expect(err.kind).toBe('retryable');
-    expect(err.message).toContain(join(blocker, 'out'));
-    expect(err.code).toBe('ENOTDIR');
+    expect(err.code).toBe(ErrorCodes.SINK_IO);
+    expect(err.storeCode).toBe('ENOTDIR');
     const { rm } = await import('node:fs/promises');
     await rm(blocker);
     await sink.send(makeBatch());

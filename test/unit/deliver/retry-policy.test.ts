@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { backoffDelay, parseRetryAfter } from '../../../src/deliver/retry-policy.js';
+import { parseRetryAfter } from '../../../src/deliver/retry-after.js';
+import { backoffDelay } from '../../../src/deliver/retry-policy.js';
 import type { SinkErrorKind } from '../../../src/deliver/sink.js';
 
 const fixed = (x: number) => () => x;

@@ -8,6 +8,7 @@ import type { Logger } from '../../../src/observe/log.js';
 import type { ShipEvent } from '../../../src/parse/ship-event.js';
 import type { Sink } from '../../../src/deliver/sink.js';
 import { SinkError } from '../../../src/deliver/sink.js';
+import { ErrorCodes } from '../../../src/errors.js';
 
 export function objectEvent(obj: Record<string, unknown>, time = 1_700_000_000, markers?: Record<string, string>): ShipEvent {
   return { raw: JSON.stringify(obj), isObject: true, time, timeNs: 0, ...(markers ? { markers } : {}) };
@@ -133,8 +134,8 @@ export function scriptedSink(script: Script, name = 'fake') {
   return sink;
 }
 
-export function retryable(msg = 'store answered 503', extra: ConstructorParameters<typeof SinkError>[2] = { statusCode: 503 }) {
-  return new SinkError('retryable', msg, extra);
+export function retryable(msg = 'store answered 503', extra: ConstructorParameters<typeof SinkError>[3] = { statusCode: 503 }) {
+  return new SinkError('retryable', ErrorCodes.SINK_HTTP_5XX, msg, extra);
 }
 
 /** A promise with its resolve/reject exposed. */
@@ -158,4 +159,14 @@ export function seeded(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The `code` of what `fn` throws (undefined when it does not throw): tests assert codes, never message text. */
+export function thrownCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: string }).code ?? `(no code: ${String(err)})`;
+  }
+  return undefined;
 }

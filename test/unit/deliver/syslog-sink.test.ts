@@ -163,7 +163,7 @@ describe('syslog sink connection', () => {
     await expect(sink.send(makeBatch({ n: 1 }), ac.signal)).rejects.toThrow('stop now');
     await sink.close();
     const closed = (await sink.send(makeBatch({ n: 1 })).catch((e: unknown) => e)) as SinkError;
-    expect(closed.code).toBe(ErrorCodes.SINK_SYSLOG_CLOSED);
+    expect(closed.code).toBe(ErrorCodes.SINK_CLOSED);
   });
 
   it('close flushes what was acknowledged before it', async () => {

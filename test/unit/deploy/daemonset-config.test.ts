@@ -65,7 +65,7 @@ describe('tailship config with the DaemonSet container env (needs dist/cli.js)',
       manifests: join(root, '/etc/kubernetes/manifests'),
       stateDir: join(root, '/var/lib/tailship'),
       sink: `file:${join(root, '/var/lib/tailship/store')}`,
-      listen: '0.0.0.0:2020',
+      listen: '[::]:2020',
       hostRoot: '',
       shutdownGrace: 20_000,
     });

@@ -58,10 +58,14 @@ describe('daemonset.yaml scheduling', () => {
     expect(podSpec.nodeSelector).toBeUndefined();
   });
 
-  it('tolerates the NoSchedule taints of both labels', () => {
+  it('item 15: tolerates the NoSchedule and NoExecute taints of both labels', () => {
     for (const key of ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master']) {
-      expect(podSpec.tolerations).toContainEqual({ key, operator: 'Exists', effect: 'NoSchedule' });
+      for (const effect of ['NoSchedule', 'NoExecute']) expect(podSpec.tolerations).toContainEqual({ key, operator: 'Exists', effect });
     }
+  });
+
+  it('item 15: waits for inputs instead of crash-looping on a node with none (TAILSHIP_WAIT_FOR_INPUTS)', () => {
+    expect(env.TAILSHIP_WAIT_FOR_INPUTS?.value).toBe('true');
   });
 
   it('is system-node-critical, rolls one node at a time, and outlives its own shutdown grace', () => {
@@ -116,9 +120,9 @@ describe('daemonset.yaml mounts', () => {
 });
 
 describe('daemonset.yaml env, probes and resources', () => {
-  it('takes NODE_NAME from the downward API and listens on all pod addresses on port 2020', () => {
+  it('item 15: takes NODE_NAME from the downward API and listens on all pod addresses, dual-stack, on port 2020', () => {
     expect(env.NODE_NAME?.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
-    expect(env.TAILSHIP_LISTEN?.value).toBe('0.0.0.0:2020');
+    expect(env.TAILSHIP_LISTEN?.value).toBe('[::]:2020');
     expect(container.ports).toEqual([{ name: 'metrics', containerPort: 2020, protocol: 'TCP' }]);
   });
 

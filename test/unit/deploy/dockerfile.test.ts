@@ -45,7 +45,7 @@ function toRepo(p: string): string {
 
 function runOutside(argv: string[]) {
   const [cmd, ...args] = argv.map(toRepo);
-  // `node` in the image is the base image's Node 20; here it is the Node running the tests.
+  // `node` in the image is the base image's Node (24); here it is the Node running the tests.
   const exe = cmd === 'node' ? process.execPath : cmd!;
   return spawnSync(exe, args, {
     encoding: 'utf8',
@@ -98,12 +98,12 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('runs on a Node 20 release that package.json engines accepts', () => {
+  it('item 15: runs on a supported Node LTS (22 or 24, not Node 20: end of life 2026-04-30) that engines accepts', () => {
     const min = /^>=\s*(\d+\.\d+\.\d+)$/.exec(pkg.engines.node)?.[1];
     expect(min, `engines.node ${pkg.engines.node}`).toBeDefined();
     for (const s of all.filter((x) => x.image.startsWith('node:'))) {
       const version = /^node:(\d+\.\d+\.\d+)/.exec(s.image)![1]!;
-      expect(version.split('.')[0]).toBe('20');
+      expect(['22', '24']).toContain(version.split('.')[0]);
       expect(versionAtLeast(version, min!), `${version} >= ${min}`).toBe(true);
     }
   });
@@ -211,11 +211,23 @@ describe('Dockerfile', () => {
 
   it('starts: the runtime ENTRYPOINT with --version (as `docker run IMAGE --version`) exits 0 outside Docker', () => {
     const entrypoint = execForm(lastOf(runtime, 'ENTRYPOINT')!);
-    expect(entrypoint).toEqual(['node', `${workdir(runtime)}/dist/cli.js`]);
-    expect(existsSync(toRepo(entrypoint[1]!)), 'dist/cli.js is built (src/cli.ts)').toBe(true);
+    // `--` ends Node's options (item 6 of issue 10: Node 20 takes `--env-file` anywhere in argv as its own).
+    expect(entrypoint).toEqual(['node', '--', `${workdir(runtime)}/dist/cli.js`]);
+    expect(existsSync(toRepo(entrypoint[2]!)), 'dist/cli.js is built (src/cli.ts)').toBe(true);
     const r = runOutside([...entrypoint, '--version']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(pkg.version);
+  });
+
+  it('item 6: the ENTRYPOINT leaves --env-file to tailship (a missing file is tailship exit 2, not node exit 9)', () => {
+    const r = runOutside([...execForm(lastOf(runtime, 'ENTRYPOINT')!), 'config', '--env-file', '/nope']);
+    expect(r.stderr).not.toMatch(/^node:/m);
+    expect(r.status, r.stderr).toBe(2);
+  });
+
+  it('item 15: the image listens on every address (TAILSHIP_LISTEN=[::]:2020), on the EXPOSEd port', () => {
+    expect(runtimeEnv.TAILSHIP_LISTEN).toBe('[::]:2020');
+    expect(of(runtime, 'EXPOSE').map((i) => i.rest)).toEqual([runtimeEnv.TAILSHIP_LISTEN!.split(':').at(-1)]);
   });
 
   it('its default command is `run`, which the DaemonSet also passes', () => {

@@ -103,7 +103,8 @@ describe('health and metrics server', () => {
   test.each([
     ['127.0.0.1:2020', { host: '127.0.0.1', port: 2020 }],
     ['0.0.0.0:9', { host: '0.0.0.0', port: 9 }],
-    [':2020', { host: '0.0.0.0', port: 2020 }],
+    [':2020', { host: '::', port: 2020 }], // every address, dual-stack (issue 10 item 15)
+    ['[::]:2020', { host: '::', port: 2020 }],
     ['[::1]:2020', { host: '::1', port: 2020 }],
     ['localhost:0', { host: 'localhost', port: 0 }],
   ])('parseListen(%s)', (text, expected) => {

@@ -5,10 +5,12 @@ import { Pool } from 'undici';
 import type { Batch } from '../../../batch/batch.js';
 import { ErrorCodes } from '../../../errors.js';
 import type { Logger } from '../../../observe/log.js';
-import { SinkError, type Sink } from '../../sink.js';
+import { closedError, SinkError, type Sink } from '../../sink.js';
 import { networkError, responseError } from './errors.js';
 import { parseClickHouseUri, type ClickHouseConfig } from './options.js';
 import { createDatabaseSql, createTableSql, insertSql, rowsBody } from './rows.js';
+import { closePoolGracefully } from '../../close-pool.js';
+import { readPrefix } from '../../response-text.js';
 
 const gzipAsync = promisify(gzip);
 const GZIP_CHUNK_BYTES = 256 * 1024;
@@ -82,7 +84,7 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (deadline.aborted) {
-        throw new SinkError('retryable', `${where}: no complete answer within ${cfg.timeoutMs} ms (?timeout=)`, { code: ErrorCodes.SINK_CLICKHOUSE_NETWORK, cause: err });
+        throw new SinkError('retryable', ErrorCodes.SINK_CLICKHOUSE_NETWORK, `${where}: no complete answer within ${cfg.timeoutMs} ms (?timeout=)`, { cause: err });
       }
       throw networkError(where, err);
     }
@@ -119,7 +121,7 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
 
   async function send(batch: Batch, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    if (closed) throw new SinkError('retryable', `clickhouse ${cfg.display}: the sink is closed`, { code: ErrorCodes.SINK_CLICKHOUSE_NETWORK });
+    if (closed) throw closedError('clickhouse');
     if (batch.events.length === 0) return;
     const f = await features(signal);
     const rows = rowsBody(batch);
@@ -147,29 +149,10 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 2000)));
-      const outcome = await Promise.race([pool.close().then(() => 'closed' as const), graceOver]);
-      clearTimeout(timer);
-      if (outcome === 'late') await pool.destroy();
+      await closePoolGracefully(pool);
     },
   };
 }
 
 export type { ClickHouseConfig };
 export { parseClickHouseUri };
-
-async function readPrefix(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let n = 0;
-  try {
-    for await (const chunk of body) {
-      parts.push(chunk);
-      n += chunk.length;
-      if (n >= limit) break;
-    }
-  } catch {
-    // a body cut off half-way still tells us what we have of it
-  }
-  return new TextDecoder().decode(Buffer.concat(parts).subarray(0, limit));
-}

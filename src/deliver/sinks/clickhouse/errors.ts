@@ -1,5 +1,7 @@
 import { ErrorCodes } from '../../../errors.js';
-import { parseRetryAfter } from '../../retry-policy.js';
+import { parseRetryAfter } from '../../retry-after.js';
+import { oneLine } from '../../response-text.js';
+import { isTlsTrustError } from '../../tls-trust.js';
 import { SinkError } from '../../sink.js';
 
 /** ClickHouse's own error codes (src/Common/ErrorCodes.cpp) that decide what tailship does with a batch. */
@@ -35,42 +37,33 @@ export function responseError(where: string, status: number, headers: Record<str
   const extra = { statusCode: status, responseBody: body || undefined };
   const ch = chCode === undefined ? '' : ` (ClickHouse code ${chCode})`;
   if (chCode !== undefined && AUTH.has(chCode)) {
-    return new SinkError('blocked', `${where}: ClickHouse refused the credentials${ch}${said}; fix: set TAILSHIP_CLICKHOUSE_USER and TAILSHIP_CLICKHOUSE_PASSWORD to a user allowed to INSERT into the table (and to CREATE it with ?create=true)`, { ...extra, code: ErrorCodes.SINK_CLICKHOUSE_AUTH });
+    return new SinkError('blocked', ErrorCodes.SINK_CLICKHOUSE_AUTH, `${where}: ClickHouse refused the credentials${ch}${said}; fix: set TAILSHIP_CLICKHOUSE_USER and TAILSHIP_CLICKHOUSE_PASSWORD to a user allowed to INSERT into the table (and to CREATE it with ?create=true)`, { ...extra});
   }
   if (chCode !== undefined && NO_TABLE.has(chCode)) {
-    return new SinkError('blocked', `${where}: the table does not exist${ch}${said}; fix: add ?create=true to the sink URI (tailship creates it as a ReplacingMergeTree), or create it yourself`, { ...extra, code: ErrorCodes.SINK_CLICKHOUSE_NO_TABLE });
+    return new SinkError('blocked', ErrorCodes.SINK_CLICKHOUSE_NO_TABLE, `${where}: the table does not exist${ch}${said}; fix: add ?create=true to the sink URI (tailship creates it as a ReplacingMergeTree), or create it yourself`, { ...extra});
   }
   if (chCode !== undefined && TABLE.has(chCode)) {
-    return new SinkError('blocked', `${where}: the table cannot take tailship's rows${ch}${said}; fix: give the table tailship's columns (see ?create=true) or make the server writable`, { ...extra, code: ErrorCodes.SINK_CLICKHOUSE_TABLE });
+    return new SinkError('blocked', ErrorCodes.SINK_CLICKHOUSE_TABLE, `${where}: the table cannot take tailship's rows${ch}${said}; fix: give the table tailship's columns (see ?create=true) or make the server writable`, { ...extra});
   }
   if (chCode !== undefined && ROW.has(chCode)) {
-    return new SinkError('rejected', `${where}: ClickHouse could not parse a row of the batch${ch}${said}`, { ...extra, code: ErrorCodes.SINK_CLICKHOUSE_ROW_REJECTED });
+    return new SinkError('rejected', ErrorCodes.SINK_CLICKHOUSE_ROW_REJECTED, `${where}: ClickHouse could not parse a row of the batch${ch}${said}`, { ...extra});
   }
   if (status === 413) { // ClickHouse streams the body and has no size limit of its own: a proxy in front answers 413
-    return new SinkError('too-large', `${where}: the request is too large (${status})${ch}${said}`, { ...extra, code: ErrorCodes.SINK_CLICKHOUSE_TOO_LARGE });
+    return new SinkError('too-large', ErrorCodes.SINK_CLICKHOUSE_TOO_LARGE, `${where}: the request is too large (${status})${ch}${said}`, { ...extra});
   }
   if (status === 401 || status === 403) {
-    return new SinkError('blocked', `${where}: answered ${status}${ch}${said}; fix: set TAILSHIP_CLICKHOUSE_USER and TAILSHIP_CLICKHOUSE_PASSWORD`, { ...extra, code: ErrorCodes.SINK_CLICKHOUSE_AUTH });
+    return new SinkError('blocked', ErrorCodes.SINK_CLICKHOUSE_AUTH, `${where}: answered ${status}${ch}${said}; fix: set TAILSHIP_CLICKHOUSE_USER and TAILSHIP_CLICKHOUSE_PASSWORD`, { ...extra});
   }
   if (status === 404 && chCode === undefined) {
-    return new SinkError('blocked', `${where}: answered 404 without a ClickHouse error: is this the ClickHouse HTTP port (8123/8443)?${said}`, { ...extra, code: ErrorCodes.SINK_CLICKHOUSE_TABLE });
+    return new SinkError('blocked', ErrorCodes.SINK_CLICKHOUSE_TABLE, `${where}: answered 404 without a ClickHouse error: is this the ClickHouse HTTP port (8123/8443)?${said}`, { ...extra});
   }
   // Everything else with a ClickHouse code (memory limit, too many parts, timeouts, a replica down) is the
   // server's state, not the batch's: retry. So are 408, 429, 5xx without a code, and anything unexpected.
   const retryAfterMs = parseRetryAfter(headers['retry-after'], now);
   if (status >= 400 && status < 500 && status !== 408 && status !== 429 && chCode === undefined) {
-    return new SinkError('rejected', `${where}: the server rejected the batch with ${status}${said}`, { ...extra, code: ErrorCodes.SINK_CLICKHOUSE_ROW_REJECTED });
+    return new SinkError('rejected', ErrorCodes.SINK_CLICKHOUSE_ROW_REJECTED, `${where}: the server rejected the batch with ${status}${said}`, { ...extra});
   }
-  return new SinkError('retryable', `${where}: the server answered ${status}${ch}${said}`, { ...extra, retryAfterMs, code: ErrorCodes.SINK_CLICKHOUSE_SERVER });
-}
-
-const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-export function isTlsTrustError(code: string | undefined): boolean {
-  return code !== undefined && TLS_TRUST_CODES.has(code);
+  return new SinkError('retryable', ErrorCodes.SINK_CLICKHOUSE_SERVER, `${where}: the server answered ${status}${ch}${said}`, { ...extra, retryAfterMs});
 }
 
 export function networkError(where: string, err: unknown): SinkError {
@@ -78,12 +71,7 @@ export function networkError(where: string, err: unknown): SinkError {
   const code = e?.code ?? e?.cause?.code;
   const detail = e instanceof Error ? e.message : String(err);
   if (isTlsTrustError(code)) {
-    return new SinkError('blocked', `${where}: the server's TLS certificate is not trusted (${code}); fix: give its CA with ?ca=FILE, or fix the certificate`, { code: ErrorCodes.SINK_CLICKHOUSE_TLS, cause: err });
+    return new SinkError('blocked', ErrorCodes.SINK_CLICKHOUSE_TLS, `${where}: the server's TLS certificate is not trusted (${code}); fix: give its CA with ?ca=FILE, or fix the certificate`, { cause: err });
   }
-  return new SinkError('retryable', `${where}: ${code ? `${code} ` : ''}${detail}`, { code: ErrorCodes.SINK_CLICKHOUSE_NETWORK, cause: err });
-}
-
-function oneLine(text: string, max: number): string {
-  const s = text.replace(/\s+/g, ' ').trim();
-  return s.length > max ? `${s.slice(0, max)}…` : s;
+  return new SinkError('retryable', ErrorCodes.SINK_CLICKHOUSE_NETWORK, `${where}: ${code ? `${code} ` : ''}${detail}`, { cause: err });
 }

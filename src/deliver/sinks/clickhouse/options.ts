@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ErrorCodes, TailshipError } from '../../../errors.js';
+import { boolParam, FANOUT_PARAMS, timeoutParam } from '../../uri-params.js';
 
 export const DEFAULT_GZIP_LEVEL = 3;
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -27,8 +28,6 @@ export interface ClickHouseConfig {
 }
 
 const KNOWN = new Set(['create', 'gzip', 'timeout', 'ca', 'insecure']);
-/** SPEC §10's per-sink parameters of every sink URI: applied by the fan-out before the batch reaches this sink. */
-export const FANOUT_PARAMS = new Set(['policy', 'redact', 'schema']);
 
 function invalid(message: string, fix: string): TailshipError {
   return new TailshipError(ErrorCodes.SINK_CLICKHOUSE_URI, `clickhouse sink: ${message}; ${fix}`, fix);
@@ -63,13 +62,7 @@ export function parseClickHouseUri(uri: string, env: Record<string, string | und
   for (const key of q.keys()) {
     if (!KNOWN.has(key) && !FANOUT_PARAMS.has(key)) throw invalid(`unknown parameter ?${key}=`, `the parameters are ${[...KNOWN].map((k) => `?${k}=`).join(', ')}`);
   }
-  const bool = (key: string): boolean => {
-    const v = q.get(key);
-    if (v === null) return false;
-    if (v === 'true' || v === '') return true;
-    if (v === 'false') return false;
-    throw invalid(`?${key}=${v} is not valid`, `use ?${key}=true or ?${key}=false`);
-  };
+  const bool = (key: string): boolean => boolParam(q, key, invalid);
   let gzipLevel = DEFAULT_GZIP_LEVEL;
   const gz = q.get('gzip');
   if (gz !== null) {
@@ -78,12 +71,7 @@ export function parseClickHouseUri(uri: string, env: Record<string, string | und
     else if (/^[1-9]$/.test(gz)) gzipLevel = Number(gz);
     else throw invalid(`?gzip=${gz} is not valid`, 'use ?gzip=false, ?gzip=true or a level ?gzip=1 … ?gzip=9');
   }
-  let timeoutMs = DEFAULT_TIMEOUT_MS;
-  const timeout = q.get('timeout');
-  if (timeout !== null) {
-    if (!/^\d+$/.test(timeout) || Number(timeout) < 1) throw invalid(`?timeout=${timeout} is not valid`, 'give milliseconds, e.g. ?timeout=30000');
-    timeoutMs = Number(timeout);
-  }
+  const timeoutMs = timeoutParam(q, DEFAULT_TIMEOUT_MS, invalid);
   let ca: Buffer | undefined;
   const caFile = q.get('ca');
   if (caFile !== null) {

@@ -1,7 +1,8 @@
 import { Agent } from 'undici';
 import type { Logger } from '../../../observe/log.js';
 import type { SlsCredentials } from './credentials.js';
-import { parseErrorBody, parseRetryAfter, type SlsReply } from './errors.js';
+import { parseRetryAfter } from '../../retry-after.js';
+import { parseErrorBody, type SlsReply } from './errors.js';
 import { requestTarget, type SlsOptions } from './options.js';
 import { authorizationV1, canonicalizedResource, contentMd5, httpDate } from './signature.js';
 

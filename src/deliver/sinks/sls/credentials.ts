@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '../../../observe/log.js';
+import { ErrorCodes, TailshipError } from '../../../errors.js';
 
 /**
  * Where the SLS access key comes from (SPEC §3 `sls://`):
@@ -31,10 +32,11 @@ export interface CredentialProvider {
   readonly where: string;
 }
 
-export class CredentialsError extends Error {
+/** No usable credentials: none set, or the credentials file is unreadable or incomplete. */
+export class CredentialsError extends TailshipError {
+  override name = 'CredentialsError';
   constructor(message: string) {
-    super(message);
-    this.name = 'CredentialsError';
+    super(ErrorCodes.SINK_CREDENTIALS_MISSING, message);
   }
 }
 

@@ -1,3 +1,4 @@
+import { ErrorCodes, type ErrorCode } from '../../../errors.js';
 import { SinkError, type SinkErrorKind } from '../../sink.js';
 
 /**
@@ -31,14 +32,23 @@ export interface ErrorContext {
   operation?: string;
 }
 
-const RETRYABLE_CODES = new Set([
-  'WriteQuotaExceed',
-  'ShardWriteQuotaExceed',
-  'ServerBusy',
-  'InternalServerError',
-  'RequestTimeout',
-  'RequestTimeExpired',
-]);
+/** The SLS errorCodes tailship knows: what the deliverer does with each, and tailship's stable code for it. */
+const SLS_CODES: Record<string, { kind: 'retryable' | 'blocked'; code: ErrorCode }> = {
+  WriteQuotaExceed: { kind: 'retryable', code: ErrorCodes.SINK_THROTTLED },
+  ShardWriteQuotaExceed: { kind: 'retryable', code: ErrorCodes.SINK_THROTTLED },
+  ServerBusy: { kind: 'retryable', code: ErrorCodes.SINK_THROTTLED },
+  InternalServerError: { kind: 'retryable', code: ErrorCodes.SINK_HTTP_5XX },
+  RequestTimeout: { kind: 'retryable', code: ErrorCodes.SINK_TIMEOUT },
+  RequestTimeExpired: { kind: 'retryable', code: ErrorCodes.SLS_CLOCK_SKEW },
+  Unauthorized: { kind: 'blocked', code: ErrorCodes.SINK_AUTH },
+  SignatureNotMatch: { kind: 'blocked', code: ErrorCodes.SINK_AUTH },
+  InvalidAccessKeyId: { kind: 'blocked', code: ErrorCodes.SINK_AUTH },
+  ProjectForbidden: { kind: 'blocked', code: ErrorCodes.SINK_AUTH },
+  ProjectNotExist: { kind: 'blocked', code: ErrorCodes.SLS_PROJECT_NOT_EXIST },
+  LogStoreNotExist: { kind: 'blocked', code: ErrorCodes.SLS_LOGSTORE_NOT_EXIST },
+  InvalidCompressType: { kind: 'blocked', code: ErrorCodes.SLS_COMPRESSION_UNSUPPORTED },
+  InvalidRequestTime: { kind: 'blocked', code: ErrorCodes.SLS_CLOCK_SKEW },
+};
 
 const BODY_LIMIT = 2048;
 
@@ -55,31 +65,26 @@ export function parseErrorBody(text: string): { code?: string; message?: string 
   }
 }
 
-/** `Retry-After` in seconds or as an HTTP date, in milliseconds from now. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 export function kindOf(status: number, code: string | undefined, logs: number): SinkErrorKind {
-  if (code && RETRYABLE_CODES.has(code)) return 'retryable';
+  const known = code ? SLS_CODES[code] : undefined;
+  if (known?.kind === 'retryable') return 'retryable';
   if (code === 'PostBodyTooLarge' || status === 413) return logs > 1 ? 'too-large' : 'rejected';
   if (status >= 500 || status === 408 || status === 429) return 'retryable';
   if (status === 401 || status === 403 || status === 404) return 'blocked';
-  switch (code) {
-    case 'Unauthorized':
-    case 'SignatureNotMatch':
-    case 'InvalidAccessKeyId':
-    case 'ProjectNotExist':
-    case 'LogStoreNotExist':
-    case 'ProjectForbidden':
-    case 'InvalidCompressType':
-    case 'InvalidRequestTime':
-      return 'blocked';
-  }
-  return 'rejected';
+  return known?.kind ?? 'rejected';
+}
+
+/** tailship's stable code for an SLS answer: the SLS errorCode is kept beside it as `storeCode`. */
+export function codeOf(status: number, code: string | undefined): ErrorCode {
+  const known = code ? SLS_CODES[code] : undefined;
+  if (known) return known.code;
+  if (code === 'PostBodyTooLarge' || status === 413) return ErrorCodes.SINK_TOO_LARGE;
+  if (status === 429) return ErrorCodes.SINK_THROTTLED;
+  if (status === 408) return ErrorCodes.SINK_TIMEOUT;
+  if (status >= 500) return ErrorCodes.SINK_HTTP_5XX;
+  if (status === 401 || status === 403) return ErrorCodes.SINK_AUTH;
+  if (status >= 400) return ErrorCodes.SINK_HTTP_4XX;
+  return ErrorCodes.SINK_HTTP_UNEXPECTED;
 }
 
 /** What the operator should do, per code. */
@@ -121,9 +126,10 @@ export function sinkErrorFor(reply: SlsReply, c: ErrorContext): SinkError {
   const message =
     `SLS refused ${c.operation ?? 'PutLogs'} to project ${c.project} logstore ${c.logstore} at ${c.endpoint} ` +
     `(HTTP ${reply.status}, ${what}${rid})${fix ? `: ${fix}` : ''}`;
-  return new SinkError(kind, message, {
+  return new SinkError(kind, codeOf(reply.status, reply.code), message, {
     statusCode: reply.status,
-    ...(reply.code ? { code: reply.code } : {}),
+    ...(reply.code ? { storeCode: reply.code } : {}),
+    ...(fix ? { fix } : {}),
     ...(reply.retryAfterMs !== undefined ? { retryAfterMs: reply.retryAfterMs } : {}),
     responseBody: reply.body.slice(0, BODY_LIMIT),
   });
@@ -132,10 +138,14 @@ export function sinkErrorFor(reply: SlsReply, c: ErrorContext): SinkError {
 /** A request that got no answer: connection refused/reset, DNS, TLS, timeout, abort. */
 export function networkError(err: unknown, c: Pick<ErrorContext, 'project' | 'logstore' | 'endpoint'>): SinkError {
   const e = err as { code?: string; name?: string; message?: string };
-  const code = e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED' ? 'Aborted' : (e.code ?? e.name ?? 'RequestError');
+  const aborted = e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED';
+  const timedOut = e.code === 'UND_ERR_CONNECT_TIMEOUT' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT';
+  const what = aborted ? 'Aborted' : (e.code ?? e.name ?? 'RequestError');
+  const code = aborted ? ErrorCodes.SINK_ABORTED : timedOut ? ErrorCodes.SINK_TIMEOUT : ErrorCodes.SINK_NETWORK;
   return new SinkError(
     'retryable',
-    `SLS PutLogs to project ${c.project} logstore ${c.logstore} at ${c.endpoint} failed: ${code}: ${e.message ?? String(err)}`,
-    { code, cause: err },
+    code,
+    `SLS PutLogs to project ${c.project} logstore ${c.logstore} at ${c.endpoint} failed: ${what}: ${e.message ?? String(err)}`,
+    { ...(aborted ? {} : { storeCode: what }), cause: err },
   );
 }

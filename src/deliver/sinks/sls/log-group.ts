@@ -80,6 +80,16 @@ export function toSlsLog(event: ShipEvent): SlsLog {
   }
   // A line that is not an object, or an object with no keys left: the raw line, so no log is ever empty.
   if (kv.length === 0) kv.push('content', event.raw);
+  // SPEC §10: in SLS the event id is a content key of each log, not a LogTag (a tag per log would put every
+  // log in a LogGroup of its own).
+  if (markers && markers.__event_id__ !== undefined) {
+    const { __event_id__: id, ...rest } = markers;
+    let at = -1;
+    for (let i = 0; i < kv.length; i += 2) if (kv[i] === '__event_id__') at = i;
+    if (at >= 0) kv[at + 1] = id;
+    else kv.push('__event_id__', id);
+    markers = Object.keys(rest).length > 0 ? rest : undefined;
+  }
   const lens = new Array<number>(kv.length);
   for (let i = 0; i < kv.length; i++) lens[i] = Buffer.byteLength(kv[i]!, 'utf8');
   const log: SlsLog = { time: event.time >>> 0, timeNs: event.timeNs >>> 0, kv, lens, size: 0 };

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { sinkOptionError, sinkUriError } from '../../sink-config-error.js';
 
 /**
  * `sls://{endpoint}[:port][?project=&compress=&create=&topic=&maxRequestBytes=&maxRequestLogs=&timeout=]`
@@ -41,22 +42,22 @@ const KNOWN = new Set(['project', 'compress', 'create', 'topic', 'maxRequestByte
 export function parseSlsUri(url: URL): SlsOptions {
   const scheme = url.protocol;
   if (scheme !== 'sls:' && scheme !== 'sls+http:' && scheme !== 'sls+https:') {
-    throw new Error(`not an SLS sink URI: ${url.protocol} (use sls://{endpoint} or sls+http://{endpoint})`);
+    throw sinkUriError(`not an SLS sink URI: ${url.protocol} (use sls://{endpoint} or sls+http://{endpoint})`);
   }
   const endpoint = url.host;
-  if (!endpoint) throw new Error('sls:// sink needs an endpoint, e.g. sls://cn-hangzhou.log.aliyuncs.com?project=my-project');
+  if (!endpoint) throw sinkUriError('sls:// sink needs an endpoint, e.g. sls://cn-hangzhou.log.aliyuncs.com?project=my-project');
   for (const name of url.searchParams.keys()) {
-    if (!KNOWN.has(name)) throw new Error(`unknown sls:// parameter ?${name}= (known: ${[...KNOWN].join(', ')})`);
+    if (!KNOWN.has(name)) throw sinkOptionError(`unknown sls:// parameter ?${name}= (known: ${[...KNOWN].join(', ')})`);
   }
   const q = url.searchParams;
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const compress = q.get('compress') ?? 'lz4';
   if (compress !== 'lz4' && compress !== 'deflate' && compress !== 'none') {
-    throw new Error(`?compress=${compress}: use lz4 (default), deflate or none`);
+    throw sinkOptionError(`?compress=${compress}: use lz4 (default), deflate or none`);
   }
   const create = q.get('create') ?? 'true';
   if (create !== 'true' && create !== 'false' && create !== 'always') {
-    throw new Error(`?create=${create}: use true (default: create missing logstores, not product ones), always or false`);
+    throw sinkOptionError(`?create=${create}: use true (default: create missing logstores, not product ones), always or false`);
   }
   const opts: SlsOptions = {
     secure: scheme !== 'sls+http:',
@@ -79,7 +80,7 @@ function intParam(q: URLSearchParams, name: string, def: number, min: number, ma
   const v = q.get(name);
   if (v === null) return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`?${name}=${v}: must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw sinkOptionError(`?${name}=${v}: must be an integer from ${min} to ${max}`);
   return n;
 }
 

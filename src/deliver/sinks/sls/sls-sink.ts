@@ -5,7 +5,8 @@ import { deflate } from 'node:zlib';
 import type { Batch } from '../../../batch/batch.js';
 import type { Logger } from '../../../observe/log.js';
 import type { Metrics } from '../../../observe/metrics.js';
-import { SinkError, type Sink } from '../../sink.js';
+import { ErrorCodes } from '../../../errors.js';
+import { closedError, SinkError, type Sink } from '../../sink.js';
 import { SlsClient, type SlsRequest } from './client.js';
 import { CredentialsError, createCredentialProvider, type CredentialProvider, type SlsCredentials } from './credentials.js';
 import { networkError, sinkErrorFor, type ErrorContext, type SlsReply } from './errors.js';
@@ -13,6 +14,7 @@ import { encodeLogGroup, groupMetaSize, toSlsLog, type GroupMeta } from './log-g
 import { lz4CompressBlock } from './lz4.js';
 import { parseSlsUri, type SlsOptions } from './options.js';
 import { splitLogs } from './split.js';
+import { isAckAuditLogstore } from '../../../convention/audit-logstore.js';
 
 const deflateAsync = promisify(deflate);
 
@@ -65,6 +67,7 @@ class SlsSink implements Sink {
   readonly #createFailed = new Map<string, { at: number; error: SinkError }>();
   readonly #startedAt = Date.now();
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(opts: SlsOptions, ctx: SlsSinkContext) {
     this.#opts = opts;
@@ -76,21 +79,21 @@ class SlsSink implements Sink {
   }
 
   async send(batch: Batch, signal?: AbortSignal): Promise<void> {
-    if (this.#closed) throw new SinkError('retryable', 'the SLS sink is closed', { code: 'Closed' });
+    if (this.#closed) throw closedError('sls');
     const project = batch.project || this.#opts.project;
     if (!project) {
       throw new SinkError(
         'blocked',
+        ErrorCodes.SLS_NO_PROJECT,
         `no SLS project for input ${batch.inputKey} (logstore ${batch.logstore}): set aliyun_logs_${batch.inputKey}_project ` +
           `on the input or add ?project= to the sink URI`,
-        { code: 'MissingProject' },
       );
     }
     let creds: SlsCredentials;
     try {
       creds = await this.#credentials.get();
     } catch (err) {
-      if (err instanceof CredentialsError) throw new SinkError('blocked', err.message, { code: 'MissingCredentials' });
+      if (err instanceof CredentialsError) throw new SinkError('blocked', ErrorCodes.SINK_CREDENTIALS_MISSING, err.message, { cause: err });
       throw err;
     }
 
@@ -135,10 +138,11 @@ class SlsSink implements Sink {
     this.#progress.delete(batch);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    // Once, whoever calls: a second close() waits for the first (the sink contract).
     this.#closed = true;
-    await this.#client.close();
+    this.#closing ??= this.#client.close();
+    return this.#closing;
   }
 
   async #putLogs(
@@ -171,8 +175,9 @@ class SlsSink implements Sink {
         // SLS needs a moment before a new logstore takes writes.
         throw new SinkError(
           'retryable',
+          ErrorCodes.SLS_LOGSTORE_NOT_EXIST,
           `logstore ${batch.logstore} in project ${project} was just created and does not take writes yet`,
-          { code: 'LogStoreNotExist', statusCode: reply.status, retryAfterMs: 5000, responseBody: reply.body },
+          { storeCode: 'LogStoreNotExist', statusCode: reply.status, retryAfterMs: 5000, responseBody: reply.body },
         );
       }
     }
@@ -202,17 +207,18 @@ class SlsSink implements Sink {
   ): Promise<boolean> {
     const mode = this.#opts.create;
     if (mode === 'false') return false;
-    const product = batch.product || (/^audit-.{33}$/.test(batch.logstore) ? 'k8s-audit' : undefined);
+    const product = batch.product || (isAckAuditLogstore(batch.logstore) ? 'k8s-audit' : undefined);
     const rid = notExist.requestId ? ` (request id ${notExist.requestId})` : '';
     if (product && mode !== 'always') {
       throw new SinkError(
         'blocked',
+        ErrorCodes.SLS_LOGSTORE_NOT_EXIST,
         `logstore ${batch.logstore} (product ${product}) does not exist in project ${project}${rid}. tailship does not ` +
           `create product logstores, whose index and dashboards SLS provisions: for k8s-audit enable the cluster's API ` +
           `server auditing in the ACK console (it creates the logstore), or create it with its index in the SLS console. ` +
           `The sink parameter ?create=always makes tailship create a plain logstore (without an index, logs written ` +
           `before one exists cannot be searched).`,
-        { code: 'LogStoreNotExist', statusCode: notExist.status, responseBody: notExist.body },
+        { storeCode: 'LogStoreNotExist', statusCode: notExist.status, responseBody: notExist.body },
       );
     }
     const key = `${project}/${batch.logstore}`;
@@ -265,13 +271,14 @@ class SlsSink implements Sink {
     const rid = reply.requestId ? `, request id ${reply.requestId}` : '';
     const blocked = new SinkError(
       'blocked',
+      ErrorCodes.SLS_LOGSTORE_CREATE_FAILED,
       `logstore ${batch.logstore} does not exist in project ${project} and tailship could not create it ` +
         `(HTTP ${reply.status}, ${reply.code ?? ''}: ${reply.message ?? ''}${rid}): create it (SLS console, or ` +
         `aliyunlog log create_logstore --project_name=${project} --logstore_name=${batch.logstore} --ttl=${spec.ttl} ` +
         `--shard_count=${spec.shardCount}), or grant the access key (from ${creds.origin}) log:CreateLogStore`,
       {
         statusCode: reply.status,
-        ...(reply.code ? { code: reply.code } : {}),
+        ...(reply.code ? { storeCode: reply.code } : {}),
         responseBody: reply.body.slice(0, 2048),
       },
     );

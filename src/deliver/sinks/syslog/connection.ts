@@ -2,18 +2,14 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ErrorCodes } from '../../../errors.js';
 import { SinkError } from '../../sink.js';
+import { isTlsTrustError } from '../../tls-trust.js';
 import type { SyslogConfig } from './options.js';
-
-const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 /** How long a TLS 1.3 connection without a session ticket gets to be refused before it is used. */
 const TLS13_ACCEPT_GRACE_MS = 250;
 
 function isTlsFailure(code: string | undefined): boolean {
-  return code !== undefined && (TLS_TRUST_CODES.has(code) || code.startsWith('ERR_SSL_') || code === 'ERR_TLS_HANDSHAKE_TIMEOUT');
+  return code !== undefined && (isTlsTrustError(code) || code.startsWith('ERR_SSL_') || code === 'ERR_TLS_HANDSHAKE_TIMEOUT');
 }
 
 /** One open connection and what happened to it. */
@@ -48,7 +44,7 @@ export function connect(cfg: SyslogConfig, signal?: AbortSignal): Promise<Conn> 
       reject(err);
     };
     const timer = setTimeout(
-      () => fail(new SinkError('retryable', `${where}: no connection within ${cfg.timeoutMs} ms (?timeout=)`, { code: ErrorCodes.SINK_SYSLOG_CONNECT })),
+      () => fail(new SinkError('retryable', ErrorCodes.SINK_SYSLOG_CONNECT, `${where}: no connection within ${cfg.timeoutMs} ms (?timeout=)`)),
       cfg.timeoutMs,
     );
     const onAbort = (): void => {
@@ -116,17 +112,17 @@ function openSocket(cfg: SyslogConfig): net.Socket {
 function connectError(cfg: SyslogConfig, where: string, err: NodeJS.ErrnoException, handshaken: boolean): SinkError {
   const code = err.code;
   if (cfg.tls && (isTlsFailure(code) || handshaken)) {
-    return new SinkError('blocked', `${where}: TLS failed (${code}); fix: give the receiver's CA with ?ca=FILE (and ?cert=/?key= if it asks for a client certificate), or fix its certificate`, { code: ErrorCodes.SINK_SYSLOG_TLS, cause: err });
+    return new SinkError('blocked', ErrorCodes.SINK_SYSLOG_TLS, `${where}: TLS failed (${code}); fix: give the receiver's CA with ?ca=FILE (and ?cert=/?key= if it asks for a client certificate), or fix its certificate`, { cause: err });
   }
-  return new SinkError('retryable', `${where}: ${code ?? ''} ${err.message}`.trim(), { code: ErrorCodes.SINK_SYSLOG_CONNECT, cause: err });
+  return new SinkError('retryable', ErrorCodes.SINK_SYSLOG_CONNECT, `${where}: ${code ?? ''} ${err.message}`.trim(), { cause: err });
 }
 
 function closedError(where: string, handshaken: boolean): SinkError {
   if (handshaken) {
     // Closed right after a completed TLS handshake: the receiver refused our certificate, or wants one.
-    return new SinkError('blocked', `${where}: the receiver closed the TLS connection right after the handshake; fix: it likely requires a client certificate it trusts (?cert=FILE&key=FILE), or does not permit this one`, { code: ErrorCodes.SINK_SYSLOG_TLS });
+    return new SinkError('blocked', ErrorCodes.SINK_SYSLOG_TLS, `${where}: the receiver closed the TLS connection right after the handshake; fix: it likely requires a client certificate it trusts (?cert=FILE&key=FILE), or does not permit this one`);
   }
-  return new SinkError('retryable', `${where}: the receiver closed the connection during the handshake`, { code: ErrorCodes.SINK_SYSLOG_CONNECT });
+  return new SinkError('retryable', ErrorCodes.SINK_SYSLOG_CONNECT, `${where}: the receiver closed the connection during the handshake`);
 }
 
 function markDead(c: Conn, err: Error): void {

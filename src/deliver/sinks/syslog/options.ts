@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ErrorCodes, TailshipError } from '../../../errors.js';
+import { boolParam, FANOUT_PARAMS, timeoutParam } from '../../uri-params.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -42,8 +43,6 @@ export interface SyslogConfig {
 }
 
 const KNOWN = new Set(['facility', 'severity', 'bom', 'timeout', 'ca', 'cert', 'key', 'insecure']);
-/** SPEC §10's per-sink parameters of every sink URI: applied by the fan-out before the batch reaches this sink. */
-const FANOUT_PARAMS = new Set(['policy', 'redact', 'schema']);
 
 function invalid(message: string, fix: string): TailshipError {
   return new TailshipError(ErrorCodes.SINK_SYSLOG_URI, `syslog sink: ${message}; ${fix}`, fix);
@@ -83,19 +82,8 @@ export function parseSyslogUri(uri: string): SyslogConfig {
     if (n === undefined) throw invalid(`?${key}=${v} is not valid`, `use a name (${Object.keys(names).join(', ')}) or a number 0-${max}`);
     return n;
   };
-  const bool = (key: string): boolean => {
-    const v = q.get(key);
-    if (v === null) return false;
-    if (v === 'true' || v === '') return true;
-    if (v === 'false') return false;
-    throw invalid(`?${key}=${v} is not valid`, `use ?${key}=true or ?${key}=false`);
-  };
-  let timeoutMs = DEFAULT_TIMEOUT_MS;
-  const timeout = q.get('timeout');
-  if (timeout !== null) {
-    if (!/^\d+$/.test(timeout) || Number(timeout) < 1) throw invalid(`?timeout=${timeout} is not valid`, 'give milliseconds, e.g. ?timeout=30000');
-    timeoutMs = Number(timeout);
-  }
+  const bool = (key: string): boolean => boolParam(q, key, invalid);
+  const timeoutMs = timeoutParam(q, DEFAULT_TIMEOUT_MS, invalid);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = url.port ? Number(url.port) : tls ? 6514 : 514;
   const cfg: SyslogConfig = {

@@ -1,7 +1,7 @@
 import type { Batch } from '../../../batch/batch.js';
 import { ErrorCodes } from '../../../errors.js';
 import type { Logger } from '../../../observe/log.js';
-import { SinkError, type Sink } from '../../sink.js';
+import { closedError, SinkError, type Sink } from '../../sink.js';
 import { batchChunks, type FormatOptions } from './format.js';
 import { parseSyslogUri } from './options.js';
 import { connect, kill, type Conn } from './connection.js';
@@ -40,7 +40,7 @@ export function createSyslogSink(uri: string, ctx: SyslogSinkContext): Sink {
     turn = new Promise<void>((r) => (release = r));
     try {
       await previous;
-      if (closed) throw new SinkError('retryable', `${cfg.display}: the sink is closed`, { code: ErrorCodes.SINK_SYSLOG_CLOSED });
+      if (closed) throw closedError('syslog');
       signal?.throwIfAborted();
       if (batch.events.length === 0) return;
       if (!conn || conn.dead) conn = await connect(cfg, signal);
@@ -57,7 +57,7 @@ export function createSyslogSink(uri: string, ctx: SyslogSinkContext): Sink {
     const stop = new Promise<never>((_, reject) => {
       c.onDead = (err) => reject(writeError(where, err));
       timer = setTimeout(() => {
-        const err = new SinkError('retryable', `${where}: the receiver took no data for ${cfg.timeoutMs} ms (?timeout=); reconnecting`, { code: ErrorCodes.SINK_SYSLOG_WRITE });
+        const err = new SinkError('retryable', ErrorCodes.SINK_SYSLOG_WRITE, `${where}: the receiver took no data for ${cfg.timeoutMs} ms (?timeout=); reconnecting`);
         kill(c, err);
         reject(err);
       }, cfg.timeoutMs);
@@ -122,8 +122,7 @@ export function createSyslogSink(uri: string, ctx: SyslogSinkContext): Sink {
 function writeError(where: string, err: unknown): SinkError {
   if (err instanceof SinkError) return err;
   const e = err as NodeJS.ErrnoException;
-  return new SinkError('retryable', `${where}: the connection failed before the whole batch was written (${e?.code ?? e?.message ?? String(err)}); the batch is sent again on a new connection`, {
-    code: ErrorCodes.SINK_SYSLOG_WRITE,
+  return new SinkError('retryable', ErrorCodes.SINK_SYSLOG_WRITE, `${where}: the connection failed before the whole batch was written (${e?.code ?? e?.message ?? String(err)}); the batch is sent again on a new connection`, {
     cause: err,
   });
 }

@@ -1,0 +1,146 @@
+import type { Registry } from 'prom-client';
+import { eventTime } from '../parse/parse-line.js';
+import type { EventProcessor } from '../process/stage.js';
+import { nestedNumber, nestedString, spanString, tailStrings, topFields, type Fields } from './json-scan.js';
+import { auditStageMetrics } from './metrics-registry.js';
+
+/**
+ * Audit-derived metrics (SPEC §6), from the events as read (the first stage, before the policy): requests by
+ * verb, code class and kind of user, the latency of completed requests, and a bounded counter of
+ * security-relevant requests for the example alert rules (docs/alerts/). Label values come from fixed sets, so
+ * a crafted event cannot blow up the cardinality. Observes only: returns the event unchanged.
+ */
+
+const VERBS = new Set([
+  'get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'proxy',
+  // non-resource requests carry the lowercased HTTP method
+  'post', 'put', 'head', 'options',
+]);
+
+export type UserKind = 'serviceaccount' | 'node' | 'anonymous' | 'system' | 'human';
+
+export function userKindOf(username: string | undefined): UserKind {
+  if (username === undefined || username === '' || username === 'system:anonymous') return 'anonymous';
+  if (username.startsWith('system:serviceaccount:')) return 'serviceaccount';
+  if (username.startsWith('system:node:')) return 'node';
+  if (username.startsWith('system:')) return 'system';
+  return 'human';
+}
+
+/** `2xx` … `5xx` (and `1xx` for the 101 of exec/attach upgrades); `none` when the event has no valid code. */
+export function codeClassOf(code: number | undefined): string {
+  if (code === undefined || !Number.isInteger(code) || code < 100 || code > 599) return 'none';
+  return `${Math.floor(code / 100)}xx`;
+}
+
+export function verbLabel(verb: string | undefined): string {
+  if (verb === undefined || verb === '') return 'none';
+  return VERBS.has(verb) ? verb : 'other';
+}
+
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+const READ_VERBS = new Set(['get', 'list', 'watch']);
+const LONG_RUNNING_SUB = new Set(['exec', 'attach', 'portforward', 'proxy']);
+
+/** What the metrics need of one event, read without JSON.parse. */
+export interface AuditFacts {
+  verb?: string;
+  stage?: string;
+  username?: string;
+  code?: number;
+  resource?: string;
+  subresource?: string;
+  apiGroup?: string;
+}
+
+export function auditFacts(raw: string, top: Fields): AuditFacts {
+  const ref = top.get('objectRef');
+  const stage = spanString(raw, top.get('stage'));
+  return {
+    verb: spanString(raw, top.get('verb')),
+    stage,
+    username: nestedString(raw, top.get('user'), 'username'),
+    // a RequestReceived event has no response yet: not looking for one spares a walk to the end of the line
+    code: stage === 'RequestReceived' ? undefined : nestedNumber(raw, top.get('responseStatus'), 'code'),
+    resource: nestedString(raw, ref, 'resource'),
+    subresource: nestedString(raw, ref, 'subresource'),
+    apiGroup: nestedString(raw, ref, 'apiGroup'),
+  };
+}
+
+const TIME_KEYS = ['requestReceivedTimestamp', 'stageTimestamp'] as const;
+
+/** The two timestamps: the API server writes them after the bodies, so they are read from the end first. */
+export function timestamps(raw: string, top: Fields): [string | undefined, string | undefined] {
+  let [received, stageTs] = tailStrings(raw, TIME_KEYS);
+  received ??= spanString(raw, top.get('requestReceivedTimestamp'));
+  stageTs ??= spanString(raw, top.get('stageTimestamp'));
+  return [received, stageTs];
+}
+
+/** The `kind` of tailship_audit_sensitive_events_total for an event, or undefined. Counted once per request. */
+export function sensitiveKind(f: AuditFacts, userKind: UserKind): string | undefined {
+  const longRunning = (f.subresource !== undefined && LONG_RUNNING_SUB.has(f.subresource)) || f.verb === 'watch';
+  // once per request: the first stage after RequestReceived (ResponseStarted for long-running requests)
+  const counted = f.stage === undefined || f.stage === 'Panic' || (longRunning ? f.stage === 'ResponseStarted' : f.stage === 'ResponseComplete');
+  if (!counted) return undefined;
+  if (f.code === 403) return 'forbidden';
+  if (f.code === 401) return 'unauthorized';
+  if (f.resource === 'pods' && (f.subresource === 'exec' || f.subresource === 'attach')) return 'pod_exec';
+  if (f.resource === 'pods' && f.subresource === 'portforward') return 'pod_portforward';
+  if (f.apiGroup === 'rbac.authorization.k8s.io' && f.verb !== undefined && WRITE_VERBS.has(f.verb)) return 'rbac_write';
+  if (f.resource === 'secrets' && userKind === 'human' && f.verb !== undefined && READ_VERBS.has(f.verb)) return 'secret_read_human';
+  // resource requests only: anonymous health probes (/healthz, /livez) are allowed by design
+  if (userKind === 'anonymous' && f.resource !== undefined && f.code !== undefined && f.code < 400) return 'anonymous_allowed';
+  return undefined;
+}
+
+/** Seconds between two RFC 3339 times, or undefined when either does not parse. */
+export function durationSeconds(from: string | undefined, to: string | undefined): number | undefined {
+  const a = eventTime(from);
+  const b = eventTime(to);
+  if (!a || !b) return undefined;
+  return b.time - a.time + (b.timeNs - a.timeNs) / 1e9;
+}
+
+export function createAuditMetricsStage(registry: Registry): EventProcessor {
+  const m = auditStageMetrics(registry);
+  // label sets are few and fixed: keep each child instead of hashing the labels on every event
+  const children = new Map<string, { inc(): void }>();
+  const durations = new Map<string, { observe(v: number): void }>();
+  return (event) => {
+    if (!event.isObject) return event;
+    const top = topFields(event.raw);
+    if (!top) return event;
+    let f: AuditFacts;
+    try {
+      f = auditFacts(event.raw, top);
+    } catch {
+      return event; // a nested value that is not what it claims: no metric, the event goes on untouched
+    }
+    const userKind = userKindOf(f.username);
+    const verb = verbLabel(f.verb);
+    const codeClass = codeClassOf(f.code);
+    const key = `${verb}|${codeClass}|${userKind}`;
+    let child = children.get(key);
+    if (!child) children.set(key, (child = m.auditEvents.labels({ verb, code_class: codeClass, user_kind: userKind })));
+    child.inc();
+    if (f.stage === 'ResponseComplete') {
+      let d: number | undefined;
+      try {
+        const [received, stageTs] = timestamps(event.raw, top);
+        d = durationSeconds(received, stageTs);
+      } catch {
+        d = undefined;
+      }
+      if (d !== undefined && d >= 0) {
+        let h = durations.get(verb);
+        if (!h) durations.set(verb, (h = m.requestDuration.labels({ verb })));
+        h.observe(d);
+      }
+    }
+    const kind = sensitiveKind(f, userKind);
+    if (kind) m.sensitive.inc({ kind });
+    return event;
+  };
+}

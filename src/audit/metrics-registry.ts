@@ -1,0 +1,59 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/**
+ * The metrics of the audit stages (SPEC §6), made once per registry: an agent has one registry, tests make many,
+ * and prom-client refuses a name registered twice. The stages only increment; text is rendered on scrape.
+ */
+export interface AuditStageMetrics {
+  redacted: Counter<'input'>;
+  trimmed: Counter<'input'>;
+  auditEvents: Counter<'verb' | 'code_class' | 'user_kind'>;
+  requestDuration: Histogram<'verb'>;
+  sensitive: Counter<'kind'>;
+}
+
+const byRegistry = new WeakMap<Registry, AuditStageMetrics>();
+
+/** Latency buckets in seconds: the API server's own request buckets, then long-running requests (watch, exec). */
+export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
+
+export function auditStageMetrics(registry: Registry): AuditStageMetrics {
+  let m = byRegistry.get(registry);
+  if (m) return m;
+  const registers = [registry];
+  m = {
+    redacted: new Counter({
+      name: 'tailship_events_redacted_total',
+      help: 'Events in which --redact replaced at least one value (secrets, tokens).',
+      labelNames: ['input'],
+      registers,
+    }),
+    trimmed: new Counter({
+      name: 'tailship_events_trimmed_total',
+      help: 'Events larger than --max-event-bytes that were trimmed (managedFields, then bodies), tagged __trimmed__.',
+      labelNames: ['input'],
+      registers,
+    }),
+    auditEvents: new Counter({
+      name: 'tailship_audit_events_total',
+      help: 'Audit events as read (before the policy), by verb, response code class and kind of user (no user names).',
+      labelNames: ['verb', 'code_class', 'user_kind'],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'tailship_audit_request_duration_seconds',
+      help: 'stageTimestamp - requestReceivedTimestamp of ResponseComplete audit events, by verb (watch and connect requests run for minutes: filter them out for request latency).',
+      labelNames: ['verb'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    sensitive: new Counter({
+      name: 'tailship_audit_sensitive_events_total',
+      help: 'Security-relevant requests, once per request: pod_exec (exec/attach), pod_portforward, rbac_write, secret_read_human, forbidden (403), unauthorized (401), anonymous_allowed (resource requests).',
+      labelNames: ['kind'],
+      registers,
+    }),
+  };
+  byRegistry.set(registry, m);
+  return m;
+}

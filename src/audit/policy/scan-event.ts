@@ -1,0 +1,442 @@
+// A targeted scan of one audit event's JSON text: the fields a policy rule needs (user.username, user.groups, verb,
+// objectRef.{namespace,resource,subresource,apiGroup,name}, requestURI), plus stage, level and auditID, and where
+// each top-level member is, so that bodies can be cut out by splicing instead of parse + stringify.
+//
+// The text was already validated as one JSON object (src/parse/parse-line.ts), so the scan only skips values; it
+// gives up (returns false) where decoding would be needed to know a key (a key with a backslash escape at the
+// levels it reads), and the caller then uses JSON.parse. Duplicate keys: the last one wins, as in JSON.parse.
+
+import type { RequestAttributes } from './types.js';
+
+/** Kinds of top-level members the processor may rewrite. */
+export const M_OTHER = 0;
+export const M_LEVEL = 1;
+export const M_REQUEST_OBJECT = 2;
+export const M_RESPONSE_OBJECT = 3;
+/** The members matched by the canonical head (kind … objectRef) as one span; `level` inside it at levelAt. */
+export const M_HEAD = 4;
+
+export interface ScannedEvent {
+  attrs: RequestAttributes;
+  stage: string;
+  level: string;
+  auditID: string;
+  /** Flat triples per top-level member, in text order: key start (its quote), value start, value end. */
+  spans: number[];
+  /** Kind of each member (M_*), parallel to spans / 3. */
+  kinds: number[];
+  /** Members of kind M_REQUEST_OBJECT / M_RESPONSE_OBJECT present (in `spans`). */
+  bodies: number;
+  /** ≥ 0: the scan stopped at this member (a body; nothing after it decides): call scanRest() for the spans. */
+  restAt: number;
+  /** With an M_HEAD span: where the `level` value's characters start (its quote + 1) and end. */
+  levelAt: number;
+  levelEnd: number;
+}
+
+// One reused result: the processor is synchronous and keeps nothing of it past the call.
+const groups: string[] = [];
+const attrs: RequestAttributes = {
+  hasUser: false,
+  username: '',
+  groups,
+  verb: '',
+  resourceRequest: false,
+  namespace: '',
+  apiGroup: '',
+  resource: '',
+  subresource: '',
+  name: '',
+  path: '',
+};
+const result: ScannedEvent = { attrs, stage: '', level: '', auditID: '', spans: [], kinds: [], bodies: 0, restAt: -1, levelAt: -1, levelEnd: -1 };
+
+function skipWs(s: string, i: number): number {
+  for (;;) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+    else return i;
+  }
+}
+
+/**
+ * `i` at an opening quote; returns the index past the closing quote (-1 if none): the first quote after an even
+ * number of backslashes. One native search per quote, whatever the escapes in between (`\n` costs nothing).
+ */
+function stringEnd(s: string, i: number): number {
+  let q = s.indexOf('"', i + 1);
+  while (q !== -1 && s.charCodeAt(q - 1) === 0x5c) {
+    let k = q - 2;
+    while (s.charCodeAt(k) === 0x5c) k--;
+    if (((q - 1 - k) & 1) === 0) break; // an even run of backslashes: they escape each other, not the quote
+    q = s.indexOf('"', q + 1);
+  }
+  return q === -1 ? -1 : q + 1;
+}
+
+/** The decoded string whose token is s[start, end) (quotes included). */
+function stringValue(s: string, start: number, end: number): string {
+  const v = s.slice(start + 1, end - 1);
+  return v.indexOf('\\') === -1 ? v : (JSON.parse(s.slice(start, end)) as string);
+}
+
+/** The key s[ks, ke) holds a backslash (keys are short: a bounded look). */
+function keyHasEscape(s: string, ks: number, ke: number): boolean {
+  for (let k = ks + 1; k < ke - 1; k++) if (s.charCodeAt(k) === 0x5c) return true;
+  return false;
+}
+
+/** `i` at a value; returns the index past it. */
+function skipValue(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === 0x22) return stringEnd(s, i);
+  if (c === 0x7b || c === 0x5b) {
+    let depth = 0;
+    for (;;) {
+      const d = s.charCodeAt(i);
+      if (d === 0x22) {
+        i = stringEnd(s, i);
+        if (i < 0) return -1;
+        continue;
+      }
+      if (d === 0x7b || d === 0x5b) depth++;
+      else if (d === 0x7d || d === 0x5d) {
+        if (--depth === 0) return i + 1;
+      } else if (Number.isNaN(d)) return -1;
+      i++;
+    }
+  }
+  // number, true, false, null
+  for (;;) {
+    const d = s.charCodeAt(i);
+    if (d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09 || Number.isNaN(d)) return i;
+    i++;
+  }
+}
+
+/** Reads a string value at `i` into `out[0]` ('' when the value is not a string); returns the index past it. */
+let lastString = '';
+function readString(s: string, i: number): number {
+  if (s.charCodeAt(i) === 0x22) {
+    const end = stringEnd(s, i);
+    if (end < 0) return -1;
+    lastString = stringValue(s, i, end);
+    return end;
+  }
+  lastString = '';
+  return skipValue(s, i);
+}
+
+/** Calls `onKey(keyStart, keyEnd, valueStart)` for each member of the object at `i`; it returns the value's end. */
+function eachMember(s: string, i: number, onKey: (ks: number, ke: number, vs: number) => number): number {
+  i = skipWs(s, i + 1);
+  if (s.charCodeAt(i) === 0x7d) return i + 1;
+  for (;;) {
+    if (s.charCodeAt(i) !== 0x22) return -1;
+    const ks = i;
+    const ke = stringEnd(s, i);
+    if (ke < 0 || keyHasEscape(s, ks, ke)) return -1;
+    i = skipWs(s, ke);
+    if (s.charCodeAt(i) !== 0x3a) return -1;
+    i = onKey(ks, ke, skipWs(s, i + 1));
+    if (i < 0) return -1;
+    i = skipWs(s, i);
+    const c = s.charCodeAt(i);
+    if (c === 0x2c) i = skipWs(s, i + 1);
+    else if (c === 0x7d) return i + 1;
+    else return -1;
+  }
+}
+
+/** The key s[ks, ke) (quotes included, no escapes) equals `name`. */
+function isKey(s: string, ks: number, ke: number, name: string): boolean {
+  return ke - ks === name.length + 2 && s.startsWith(name, ks + 1);
+}
+
+function scanUser(s: string, i: number): number {
+  attrs.hasUser = true;
+  attrs.username = '';
+  groups.length = 0;
+  return eachMember(s, i, (ks, ke, vs) => {
+    if (isKey(s, ks, ke, 'username')) {
+      const end = readString(s, vs);
+      attrs.username = lastString;
+      return end;
+    }
+    if (isKey(s, ks, ke, 'groups')) {
+      groups.length = 0;
+      if (s.charCodeAt(vs) !== 0x5b) return skipValue(s, vs);
+      let j = skipWs(s, vs + 1);
+      if (s.charCodeAt(j) === 0x5d) return j + 1;
+      for (;;) {
+        if (s.charCodeAt(j) === 0x22) {
+          j = readString(s, j);
+          if (j < 0) return -1;
+          groups.push(lastString);
+        } else {
+          j = skipValue(s, j);
+          if (j < 0) return -1;
+        }
+        j = skipWs(s, j);
+        const c = s.charCodeAt(j);
+        if (c === 0x2c) j = skipWs(s, j + 1);
+        else if (c === 0x5d) return j + 1;
+        else return -1;
+      }
+    }
+    return skipValue(s, vs);
+  });
+}
+
+function scanObjectRef(s: string, i: number): number {
+  attrs.resourceRequest = true;
+  attrs.namespace = attrs.apiGroup = attrs.resource = attrs.subresource = attrs.name = '';
+  return eachMember(s, i, (ks, ke, vs) => {
+    const len = ke - ks - 2;
+    let end: number;
+    switch (len) {
+      case 4:
+        if (!isKey(s, ks, ke, 'name')) break;
+        end = readString(s, vs);
+        attrs.name = lastString;
+        return end;
+      case 8:
+        if (isKey(s, ks, ke, 'resource')) {
+          end = readString(s, vs);
+          attrs.resource = lastString;
+          return end;
+        }
+        if (isKey(s, ks, ke, 'apiGroup')) {
+          end = readString(s, vs);
+          attrs.apiGroup = lastString;
+          return end;
+        }
+        break;
+      case 9:
+        if (!isKey(s, ks, ke, 'namespace')) break;
+        end = readString(s, vs);
+        attrs.namespace = lastString;
+        return end;
+      case 11:
+        if (!isKey(s, ks, ke, 'subresource')) break;
+        end = readString(s, vs);
+        attrs.subresource = lastString;
+        return end;
+    }
+    return skipValue(s, vs);
+  });
+}
+
+let requestURI = '';
+
+function topMember(s: string, ks: number, ke: number, vs: number): number {
+  const len = ke - ks - 2;
+  let kind = M_OTHER;
+  let end = -2;
+  const c = s.charCodeAt(vs);
+  switch (len) {
+    case 4:
+      if (isKey(s, ks, ke, 'verb')) {
+        end = readString(s, vs);
+        attrs.verb = lastString;
+      } else if (isKey(s, ks, ke, 'user')) {
+        if (c === 0x7b) end = scanUser(s, vs);
+        else {
+          attrs.hasUser = false;
+          attrs.username = '';
+          groups.length = 0;
+        }
+      }
+      break;
+    case 5:
+      if (isKey(s, ks, ke, 'level')) {
+        kind = M_LEVEL;
+        end = readString(s, vs);
+        result.level = lastString;
+      } else if (isKey(s, ks, ke, 'stage')) {
+        end = readString(s, vs);
+        result.stage = lastString;
+      }
+      break;
+    case 7:
+      if (isKey(s, ks, ke, 'auditID')) {
+        end = readString(s, vs);
+        result.auditID = lastString;
+      }
+      break;
+    case 9:
+      if (isKey(s, ks, ke, 'objectRef')) {
+        if (c === 0x7b) end = scanObjectRef(s, vs);
+        else {
+          attrs.resourceRequest = false;
+          attrs.namespace = attrs.apiGroup = attrs.resource = attrs.subresource = attrs.name = '';
+        }
+      }
+      break;
+    case 10:
+      if (isKey(s, ks, ke, 'requestURI')) {
+        end = readString(s, vs);
+        requestURI = lastString;
+      }
+      break;
+    case 13:
+      if (isKey(s, ks, ke, 'requestObject')) kind = M_REQUEST_OBJECT;
+      break;
+    case 14:
+      if (isKey(s, ks, ke, 'responseObject')) kind = M_RESPONSE_OBJECT;
+      break;
+  }
+  if (end === -2) end = skipValue(s, vs);
+  if (end < 0) return -1;
+  result.spans.push(ks, vs, end);
+  result.kinds.push(kind);
+  if (kind >= M_REQUEST_OBJECT) result.bodies++;
+  return end;
+}
+
+/**
+ * Raw key texts whose values decide; an escaped key that decodes to one of them holds `\u` (they are letters).
+ * One regular-expression pass: native, much cheaper than walking a large body.
+ */
+const DECIDING = /"(?:verb|user|objectRef|requestURI|stage|level|auditID)"|\\u/g;
+
+/** Nothing at or after `from` can be a top-level key that decides: none of those texts appears there at all. */
+function nothingDecidesAfter(s: string, from: number): boolean {
+  DECIDING.lastIndex = from;
+  return !DECIDING.test(s);
+}
+
+/** Scans top-level members from `i` (at a key's quote). With `lazy`, stops at the first body when nothing after it can decide. */
+function scanMembers(s: string, i: number, lazy: boolean): ScannedEvent | undefined {
+  for (;;) {
+    if (s.charCodeAt(i) !== 0x22) return undefined;
+    const ks = i;
+    const ke = stringEnd(s, i);
+    if (ke < 0 || keyHasEscape(s, ks, ke)) return undefined;
+    i = skipWs(s, ke);
+    if (s.charCodeAt(i) !== 0x3a) return undefined;
+    const vs = skipWs(s, i + 1);
+    if (lazy && (isKey(s, ks, ke, 'requestObject') || isKey(s, ks, ke, 'responseObject')) && nothingDecidesAfter(s, vs)) {
+      result.restAt = ks;
+      break;
+    }
+    const end = topMember(s, ks, ke, vs);
+    if (end < 0) return undefined;
+    i = skipWs(s, end);
+    const c = s.charCodeAt(i);
+    if (c === 0x2c) i = skipWs(s, i + 1);
+    else if (c === 0x7d) break;
+    else return undefined;
+  }
+  attrs.path = pathOf(requestURI);
+  return result;
+}
+
+// The API server writes an Event's fields in its Go struct order. Its head (kind … objectRef) as one native match:
+// the decision fields are captured with their structure proven, and the general scan is used for anything else.
+const STR = '"(?:[^"\\\\]|\\\\.)*"';
+const OBJ1 = `\\{(?:[^{}"]|${STR}|\\{(?:[^{}"]|${STR})*\\})*\\}`; // an object with objects one level down (user.extra)
+const HEAD = new RegExp(
+  '^\\{"kind":"Event","apiVersion":"audit\\.k8s\\.io/v1(?:beta1)?","level":"([A-Za-z]*)","auditID":"([^"\\\\]*)","stage":"([A-Za-z]*)",' +
+    `"requestURI":(${STR}),"verb":"([^"\\\\]*)","user":(${OBJ1})(?:,"impersonatedUser":${OBJ1})?(?:,"sourceIPs":\\[(?:[^\\]"]|${STR})*\\])?` +
+    `(?:,"userAgent":${STR})?(?:,"objectRef":(\\{(?:[^{}"]|${STR})*\\}))?`,
+);
+
+function resetResult(): void {
+  attrs.hasUser = false;
+  attrs.username = attrs.verb = attrs.namespace = attrs.apiGroup = attrs.resource = attrs.subresource = attrs.name = '';
+  attrs.resourceRequest = false;
+  groups.length = 0;
+  result.stage = result.level = result.auditID = '';
+  result.spans.length = 0;
+  result.kinds.length = 0;
+  result.bodies = 0;
+  result.restAt = -1;
+  result.levelAt = result.levelEnd = -1;
+  requestURI = '';
+}
+
+/** The canonical head, when it matches and nothing after it can decide; else undefined (use the general scan). */
+function scanHead(raw: string): ScannedEvent | undefined {
+  const m = HEAD.exec(raw);
+  if (m === null) return undefined;
+  const h = m[0].length;
+  if (!nothingDecidesAfter(raw, h)) return undefined;
+  const uri = m[4]!;
+  requestURI = uri.indexOf('\\') === -1 ? uri.slice(1, -1) : (JSON.parse(uri) as string);
+  if (scanUser(m[6]!, 0) < 0) return undefined;
+  if (m[7] !== undefined && scanObjectRef(m[7], 0) < 0) return undefined;
+  result.level = m[1]!;
+  result.auditID = m[2]!;
+  result.stage = m[3]!;
+  attrs.verb = m[5]!;
+  result.levelAt = raw.indexOf('"level":"') + 9; // in the fixed prefix: the top-level one
+  result.levelEnd = result.levelAt + result.level.length;
+  result.spans.push(1, 1, h);
+  result.kinds.push(M_HEAD);
+  const next = skipWs(raw, h);
+  if (raw.charCodeAt(next) === 0x2c) result.restAt = skipWs(raw, next + 1);
+  attrs.path = pathOf(requestURI);
+  return result;
+}
+
+/**
+ * Scans `raw` (one JSON object); undefined when the caller must decode it with JSON.parse instead. The decision
+ * fields are always complete. The scan may stop before the bodies (`restAt` ≥ 0) when nothing after them can
+ * decide: then `spans` lacks the members from there on, and scanRest() adds them when bodies must be cut.
+ */
+export function scanEvent(raw: string): ScannedEvent | undefined {
+  resetResult();
+  const fast = scanHead(raw);
+  if (fast) return fast;
+  resetResult();
+  let i = skipWs(raw, 0);
+  if (raw.charCodeAt(i) !== 0x7b) return undefined;
+  i = skipWs(raw, i + 1);
+  if (raw.charCodeAt(i) === 0x7d) {
+    attrs.path = '';
+    return result;
+  }
+  return scanMembers(raw, i, true);
+}
+
+/** Completes a scan that stopped before the bodies (restAt ≥ 0): every member's span, as a full scan gives. */
+export function scanRest(raw: string): ScannedEvent | undefined {
+  const at = result.restAt;
+  if (at < 0) return result;
+  result.restAt = -1;
+  return scanMembers(raw, at, false);
+}
+
+/** The path of a request URI: without its query string. */
+export function pathOf(uri: string): string {
+  const q = uri.indexOf('?');
+  return q < 0 ? uri : uri.slice(0, q);
+}
+
+/** The same fields from a parsed event (the JSON.parse path, for what the scan leaves). */
+export function attributesOf(ev: Record<string, unknown>): { attrs: RequestAttributes; stage: string; level: string; auditID: string } {
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const user = ev.user;
+  const ref = ev.objectRef;
+  const g = isObj(user) && Array.isArray(user.groups) ? (user.groups as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  return {
+    attrs: {
+      hasUser: isObj(user),
+      username: isObj(user) ? str(user.username) : '',
+      groups: g,
+      verb: str(ev.verb),
+      resourceRequest: isObj(ref),
+      namespace: isObj(ref) ? str(ref.namespace) : '',
+      apiGroup: isObj(ref) ? str(ref.apiGroup) : '',
+      resource: isObj(ref) ? str(ref.resource) : '',
+      subresource: isObj(ref) ? str(ref.subresource) : '',
+      name: isObj(ref) ? str(ref.name) : '',
+      path: pathOf(str(ev.requestURI)),
+    },
+    stage: str(ev.stage),
+    level: str(ev.level),
+    auditID: str(ev.auditID),
+  };
+}

@@ -1,0 +1,41 @@
+import type { Batch } from '../batch/batch.js';
+import { BodyWriter, renderLog, tagObjectJson, writeLog } from './render.js';
+
+// The NDJSON form of a batch, shared by `file:`, `stdout:` and the dead-letter spool (one log per line).
+
+/**
+ * The NDJSON text of a batch as `file:`, `stdout:` and the dead-letter spool write it: one log per line, each
+ * with `__time__` and a `__tag__` object of all tags (SPEC §3). The batch's shared tags are serialised once;
+ * only a log with its own markers pays for a merged object.
+ */
+export function batchNdjson(batch: Batch): string {
+  const shared = tagObjectJson(batch.tags, undefined);
+  let out = '';
+  for (const event of batch.events) {
+    out += renderLog(event, event.markers ? tagObjectJson(batch.tags, event.markers) : shared);
+    out += '\n';
+  }
+  return out;
+}
+
+/** The bytes of `batchNdjson(batch)`, encoded straight into one buffer (the hot path: no joined string). */
+export function batchNdjsonBytes(batch: Batch): Buffer {
+  return batchNdjsonWriter(batch).bytes();
+}
+
+export function batchNdjsonWriter(batch: Batch): BodyWriter {
+  const shared = tagObjectJson(batch.tags, undefined);
+  const w = new BodyWriter(batch.rawBytes + batch.events.length * (48 + (shared?.length ?? 0)) + 16);
+  for (const event of batch.events) {
+    writeLog(w, event, event.markers ? tagObjectJson(batch.tags, event.markers) : shared);
+    w.write('\n');
+  }
+  return w;
+}
+
+/** A logstore name made safe as a file name (no `/`, no leading dot): itself when harmless, else `_` for the rest. */
+export function logstoreFileStem(logstore: string): string {
+  const stem = logstore.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\./, '_');
+  return stem === '' ? '_' : stem;
+}
+
