@@ -49,10 +49,9 @@ export interface Metrics {
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  // eventLoopMonitoringPrecision: the default 10 ms sampling timer alone wakes an idle agent 100 times a second
-  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'tailship_', eventLoopMonitoringPrecision: 100 });
   if (opts.defaultMetrics) {
-    collectDefaultMetrics({ register: registry, prefix: 'tailship_' });
+    // eventLoopMonitoringPrecision: the default 10 ms sampling timer alone wakes an idle agent 100 times a second
+    collectDefaultMetrics({ register: registry, prefix: 'tailship_', eventLoopMonitoringPrecision: 100 });
     for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(`tailship_${name}`);
   }
   const registers = [registry];
