@@ -13,8 +13,10 @@ import { createAckPath } from './run/ack-path.js';
 import { Checkpointer } from './run/checkpointer.js';
 import { systemClock, type Clock } from './run/clock.js';
 import { RunLoop, Waker } from './run/loop.js';
+import { watchConfig } from './run/config-watch.js';
+import { reloader } from './run/reload.js';
 import { runSession, type StopState } from './run/session.js';
-import { Budget, checkpointLog, lineHandler, startHealth, tailSignals, updateGauges } from './run/wiring.js';
+import { Budget, checkpointLog, initInputSeries, lineHandler, startHealth, tailSignals, updateGauges } from './run/wiring.js';
 import { Tailer, type FileProgress } from './tail/tailer.js';
 import { sinkStageFactory } from './process/sink-stages.js';
 import { webhookConfig } from './inputs/webhook/config.js';
@@ -31,6 +33,8 @@ export interface AgentHandle {
    */
   stop(): 'graceful' | 'exit-now';
   metrics: Metrics;
+  /** Re-resolves the configuration (SIGHUP; the config sources are also watched): SPEC §11. */
+  reload(reason: string): Promise<void>;
   /** Read-only: how far each known file is shipped (committed offset and size last seen). */
   fileProgress(): FileProgress[];
 }
@@ -42,6 +46,7 @@ export interface AgentHandle {
  */
 export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.ProcessEnv, logger: Logger, clock: Clock = systemClock): AgentHandle {
   const metrics = createMetrics({ defaultMetrics: true });
+  initInputSeries(metrics, inputs);
   const source = env.NODE_NAME || osHostname();
   const loaded = loadCheckpoints(opts.stateDir);
   if (loaded.warning) logger.warn(loaded.warning);
@@ -72,7 +77,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     now: () => clock.now(),
     hooks: {
       onLine: lineHandler(opts, { metrics, logger, env, source, batcher, budget }),
-      onStreamOpen: (stream, offset, sealed) => (ledger.open(stream.id, offset), batcher.setCuts(stream.id, sealed)),
+      onStreamOpen: (stream, offset, sealed) => (ledger.open(stream.id, offset, stream.lastEventMs), batcher.setCuts(stream.id, sealed)),
       onStreamEnd: (stream) => batcher.sealStream(stream.id),
       canRead: () => !budget.full && !stop.stopping,
     },
@@ -86,10 +91,10 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     send: ack.send,
     clock,
     onWriteState: checkpointLog(logger, opts.stateDir),
-    onTick: () => updateGauges(metrics, { dirty: checkpointer.dirty, budget, lanes: tailer.lanes, committed: (id) => ledger.position(id)?.committed, now: clock.now() }),
+    onTick: () => updateGauges(metrics, { dirty: checkpointer.dirty, budget, lanes: tailer.lanes, committed: (id) => ledger.position(id)?.committed, now: clock.now(), health: tailer.health.all() }),
   });
 
-  const progress = new ProgressReporter(logger, metrics, () => tailer.lanes.length);
+  const progress = new ProgressReporter(logger, metrics, () => tailer.lanes.length, { pending: () => ledger.pending, paused: () => budget.full });
   const parts = {
     tailer,
     watch: (dirs: string[]) => dirWatch.update(dirs),
@@ -99,13 +104,16 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     overBudget: () => budget.full,
     progress: (caughtUp: boolean) => progress.tick(caughtUp),
     exitWhenIdle: opts.exitWhenIdle,
+    idle: (backedOff: boolean) => dirWatch.wakeOnAppend(backedOff),
     clock,
   };
   const loop = new RunLoop(parts);
   // Directory events only wake the poll loop sooner: a name changed, look at the directory now.
   const dirWatch = new DirWatch(() => (loop.hint(), waker.wake()));
-  const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready && !checkpointer.failing });
-  const closers = [() => dirWatch.close(), () => tailer.close(), () => deliverer.closeSinks() /* fan-out wiring */, () => deadLetter.close(), async () => (await server)?.close()];
+  const reload = reloader(opts, env, logger, (next) => (initInputSeries(metrics, next), tailer.setInputs(next), loop.hint(), waker.wake()));
+  const configWatch = watchConfig(configSources(opts), (f) => void reload(`changed: ${f}`), (e) => logger.warn({ err: e.message }, 'cannot watch the config sources: SIGHUP still reloads'));
+  const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready, notReadyReason: () => notReady(checkpointer, tailer, clock.now(), opts) });
+  const closers = [() => configWatch.close(), () => dirWatch.close(), () => tailer.close(), () => deliverer.closeSinks() /* fan-out wiring */, () => deadLetter.close(), async () => (await server)?.close()];
   const onReady = (): void => {
     ready = true;
     logger.info({ inputs: inputs.map((i) => ({ key: i.key, path: i.hostPath, logstore: i.logstore })), sink: deliverer.labels.join(',') /* fan-out wiring */ }, 'tailship started');
@@ -116,7 +124,17 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     return 1;
   });
 
-  return { done, metrics, fileProgress: () => tailer.fileProgress(), stop: () => stopOnce(stop, checkpointer, waker) };
+  return { done, metrics, reload, fileProgress: () => tailer.fileProgress(), stop: () => stopOnce(stop, checkpointer, waker) };
+}
+
+/** Why /readyz is 503 while running: the checkpoint cannot be written (shipping paused), or an input is down. */
+function notReady(checkpointer: Checkpointer, tailer: Tailer, now: number, opts: AgentOptions): string | undefined {
+  if (checkpointer.failing) return `cannot write the checkpoint file in ${opts.stateDir}: shipping is paused until it can`;
+  return tailer.health.notReady(now, opts.inputDownGrace);
+}
+
+function configSources(opts: AgentOptions): string[] {
+  return [...opts.envFiles, ...(opts.manifests !== undefined ? [opts.manifests] : [])];
 }
 
 /** First call: graceful. Second: persist what is acknowledged synchronously; the caller (cli.ts) leaves now. */

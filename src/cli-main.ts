@@ -116,8 +116,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
  * SIGTERM/SIGINT: the first drains (agent.stop()), the second stops at once: the agent persists what is
  * acknowledged and the process exits 128+signal (143, 130), saying so, never silently with 0.
  */
-function onSignals(logger: ReturnType<typeof createLogger>): { first: Promise<void>; attach(agent: { stop(): void }): void } {
-  let agent: { stop(): void } | undefined;
+type Stoppable = { stop(): void; reload?(reason: string): Promise<void> };
+
+function onSignals(logger: ReturnType<typeof createLogger>): { first: Promise<void>; attach(agent: Stoppable): void } {
+  let agent: Stoppable | undefined;
   let count = 0;
   let firstSeen!: () => void;
   const first = new Promise<void>((r) => (firstSeen = r));
@@ -136,6 +138,8 @@ function onSignals(logger: ReturnType<typeof createLogger>): { first: Promise<vo
   };
   process.on('SIGTERM', on);
   process.on('SIGINT', on);
+  // SIGHUP re-resolves the inputs (SPEC §11), as the watched config sources do; it never stops the agent.
+  process.on('SIGHUP', () => void agent?.reload?.('SIGHUP'));
   return {
     first,
     attach(a) {

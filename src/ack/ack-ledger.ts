@@ -9,10 +9,14 @@ interface Range {
   start: number;
   end: number;
   settled: boolean;
+  /** Event time (Unix ms) of the batch's last event. */
+  lastMs?: number;
 }
 
 interface StreamLedger {
   committed: number;
+  /** Event time of the last committed event, when known. */
+  lastMs?: number;
   ranges: Range[]; // in offset order, contiguous from `committed`
 }
 
@@ -25,15 +29,15 @@ export class AckLedger {
   // offsets (position), the checkpointer saves them when `version` moved.
 
   /** Starts tracking a stream whose bytes before `committed` are already acknowledged. */
-  open(stream: string, committed: number): void {
-    if (!this.#streams.has(stream)) this.#streams.set(stream, { committed, ranges: [] });
+  open(stream: string, committed: number, lastMs?: number): void {
+    if (!this.#streams.has(stream)) this.#streams.set(stream, { committed, lastMs, ranges: [] });
   }
 
   /** A batch covering [start, end) of `stream` was sealed. Ranges of a stream arrive in offset order. */
-  track(batchId: string, stream: string, start: number, end: number): void {
+  track(batchId: string, stream: string, start: number, end: number, lastMs?: number): void {
     const s = this.#streams.get(stream);
     if (!s) throw new Error(`ack ledger: stream ${stream} was not opened`);
-    const range = { batchId, start, end, settled: false };
+    const range: Range = { batchId, start, end, settled: false, lastMs };
     s.ranges.push(range);
     this.#byBatch.set(batchId, { stream, range });
     this.#version++;
@@ -48,7 +52,9 @@ export class AckLedger {
     const s = this.#streams.get(entry.stream)!;
     let advanced = false;
     while (s.ranges.length > 0 && s.ranges[0]!.settled) {
-      s.committed = s.ranges.shift()!.end;
+      const r = s.ranges.shift()!;
+      s.committed = r.end;
+      if (r.lastMs !== undefined) s.lastMs = r.lastMs;
       advanced = true;
     }
     if (advanced) this.#version++;
@@ -58,9 +64,9 @@ export class AckLedger {
    * Where a tracked stream stands: the committed offset and the ends of its sealed, not yet committed ranges
    * (persisted so a restart re-cuts the same batches); `settled` when nothing sealed waits for an ack.
    */
-  position(stream: string): { committed: number; sealed: number[]; settled: boolean } | undefined {
+  position(stream: string): { committed: number; sealed: number[]; settled: boolean; lastMs?: number } | undefined {
     const s = this.#streams.get(stream);
-    return s && { committed: s.committed, sealed: s.ranges.map((r) => r.end), settled: s.ranges.length === 0 };
+    return s && { committed: s.committed, sealed: s.ranges.map((r) => r.end), settled: s.ranges.length === 0, lastMs: s.lastMs };
   }
 
   /** Batches sealed and not yet settled. */

@@ -74,6 +74,7 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   webhookClientCa: undefined,
   webhookKey: 'audit-webhook',
   webhookTimeout: 30_000,
+  inputDownGrace: 60_000,
 }) as AgentOptions;
 
 export const FLAGS: readonly FlagDef[] = [
@@ -104,6 +105,7 @@ export const FLAGS: readonly FlagDef[] = [
   { flag: '--webhook-client-ca', env: 'TAILSHIP_WEBHOOK_CLIENT_CA', key: 'webhookClientCa', kind: 'path', meta: 'FILE', help: "require a client certificate signed by this CA (the API server's)" },
   { flag: '--webhook-key', env: 'TAILSHIP_WEBHOOK_KEY', key: 'webhookKey', kind: 'key', meta: 'KEY', help: 'input key of the webhook events (logstore; aliyun_logs_{KEY}_tags, _product… apply)' },
   { flag: '--webhook-timeout', env: 'TAILSHIP_WEBHOOK_TIMEOUT', key: 'webhookTimeout', kind: 'ms', meta: 'MS', help: 'a webhook request must arrive whole within this long (slow clients are cut)' },
+  { flag: '--input-down-grace', env: 'TAILSHIP_INPUT_DOWN_GRACE', key: 'inputDownGrace', kind: 'ms', meta: 'MS', help: "/readyz is 503 once an input's file is missing or unreadable for this long (SPEC §7)" },
   { flag: '--exit-when-idle', env: 'TAILSHIP_EXIT_WHEN_IDLE', key: 'exitWhenIdle', kind: 'bool', meta: '', help: 'run: exit 0 once every input is read to its end and acknowledged (demos, tests)' },
 ];
 

@@ -75,6 +75,8 @@ export interface AgentOptions {
   batchMaxBytes: number;
   batchMaxWait: number;
   shutdownGrace: number;
+  /** /readyz answers 503 once an input's file is missing or unreadable for this long (ms). */
+  inputDownGrace: number;
   logLevel: string;
   /** Bound on bytes read but not yet acknowledged; reading pauses above it. */
   maxInflightBytes: number;

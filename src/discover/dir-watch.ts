@@ -16,6 +16,8 @@ export class DirWatch {
   #lastWake = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Also wake on appends ('change'): only while the poll is backed off, so never thousands a second under load. */
+  #onAppend = false;
 
   constructor(onChange: () => void, minGapMs = 50) {
     this.#onChange = onChange;
@@ -29,7 +31,7 @@ export class DirWatch {
       if (this.#watchers.has(dir)) continue;
       try {
         const w = watch(dir, { persistent: false }, (event) => {
-          if (event === 'rename') this.#wake();
+          if (event === 'rename' || this.#onAppend) this.#wake();
         });
         w.on('error', () => {
           // The directory went away: forget it, the next update() watches it again if it comes back.
@@ -41,6 +43,11 @@ export class DirWatch {
         // missing or unreadable: the poll covers it
       }
     }
+  }
+
+  /** While the poll is backed off (idle), a write to a watched file wakes the loop too. */
+  wakeOnAppend(on: boolean): void {
+    this.#onAppend = on;
   }
 
   close(): void {

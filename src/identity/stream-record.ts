@@ -21,6 +21,8 @@ export interface StreamRecord {
   /** Size last seen (uncompressed bytes read so far for `.gz`). */
   size: number;
   state: 'active' | 'rotated' | 'done';
+  /** Event time (Unix ms) of the last event acknowledged before `offset`: one end of a loss's missing window. */
+  lastEventMs?: number;
   updatedAt: number;
 }
 

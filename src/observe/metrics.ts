@@ -28,6 +28,11 @@ export interface Metrics {
   checkpointAge: Gauge;
   inflightBytes: Gauge;
   readPaused: Gauge;
+  // issue 10 (harden2): loss and liveness (SPEC §7), invalid UTF-8
+  linesInvalidUtf8: Counter<'input'>;
+  filesLost: Counter<'input'>;
+  inputUp: Gauge<'input'>;
+  inputStale: Gauge<'input'>;
   buildInfo: Gauge<'version' | 'node'>;
   /** One line of an input was read: `bytes` raw bytes (its newline included). */
   lineRead(input: string, bytes: number): void;
@@ -45,7 +50,8 @@ export interface Metrics {
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics) {
-    collectDefaultMetrics({ register: registry, prefix: 'tailship_' });
+    // eventLoopMonitoringPrecision: the default 10 ms sampling timer alone wakes an idle agent 100 times a second
+    collectDefaultMetrics({ register: registry, prefix: 'tailship_', eventLoopMonitoringPrecision: 100 });
     for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(`tailship_${name}`);
   }
   const registers = [registry];
@@ -120,6 +126,31 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     readPaused: new Gauge({
       name: 'tailship_read_paused',
       help: '1 while reading is paused because the in-flight budget is used up.',
+      registers,
+    }),
+    // issue 10 (harden2): loss and liveness (SPEC §7), invalid UTF-8
+    linesInvalidUtf8: new Counter({
+      name: 'tailship_lines_invalid_utf8_total',
+      help: 'Lines whose bytes were not valid UTF-8 (shipped with U+FFFD in their place, tagged __invalid_utf8__=true).',
+      labelNames: ['input'],
+      registers,
+    }),
+    filesLost: new Counter({
+      name: 'tailship_files_lost_total',
+      help: 'Checkpointed files that disappeared before they were read to their end (bytes known or not).',
+      labelNames: ['input'],
+      registers,
+    }),
+    inputUp: new Gauge({
+      name: 'tailship_input_up',
+      help: "1 while the input's file exists and is readable, else 0.",
+      labelNames: ['input'],
+      registers,
+    }),
+    inputStale: new Gauge({
+      name: 'tailship_input_stale_seconds',
+      help: "Seconds since the input's file last grew.",
+      labelNames: ['input'],
       registers,
     }),
     buildInfo: new Gauge({

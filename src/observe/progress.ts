@@ -2,6 +2,8 @@ import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
 const EVERY_MS = 30_000;
+/** Nothing moved: one line this often at most, to show the agent is alive. */
+const HEARTBEAT_MS = 10 * 60_000;
 /** A lag above this counts as a backlog worth a progress line (backfill, catch-up after a restart). */
 const BACKLOG_BYTES = 16 << 20;
 
@@ -13,11 +15,14 @@ export class ProgressReporter {
   readonly #files: () => number;
   #last = { at: Date.now(), events: 0, bytes: 0, retries: 0 };
   #backlogStart = 0;
+  #loggedAt = 0;
+  readonly #state: { pending(): number; paused(): boolean };
 
-  constructor(logger: Logger, metrics: Metrics, files: () => number) {
+  constructor(logger: Logger, metrics: Metrics, files: () => number, state: { pending(): number; paused(): boolean } = { pending: () => 0, paused: () => false }) {
     this.#logger = logger;
     this.#metrics = metrics;
     this.#files = files;
+    this.#state = state;
   }
 
   tick(_caughtUp: boolean): void {
@@ -43,13 +48,22 @@ export class ProgressReporter {
       retries: retries - this.#last.retries,
       files: this.#files(),
     };
+    const moved = events !== this.#last.events || bytes !== this.#last.bytes || retries !== this.#last.retries;
+    this.#last = { at: now, events, bytes, retries };
+    if (!moved && now - this.#loggedAt < HEARTBEAT_MS) return;
+    this.#loggedAt = now;
+    const pending = this.#state.pending();
+    if (this.#state.paused() && eventsPerSec === 0 && pending > 0) {
+      // Reading waits for acknowledgements: no catching up and no ETA while the store does not answer.
+      this.#logger.info({ ...fields, pendingBatches: pending }, `paused: the store is not acknowledging (${pending} batches waiting)`);
+      return;
+    }
     if (lag > BACKLOG_BYTES) {
       this.#backlogStart = Math.max(this.#backlogStart, lag);
       fields.backlogPercentDone = Math.round((100 * (this.#backlogStart - lag)) / this.#backlogStart);
       fields.etaSeconds = bytesPerSec > 0 ? Math.round(lag / bytesPerSec) : null;
     } else this.#backlogStart = 0;
-    this.#logger.info(fields, lag > BACKLOG_BYTES ? 'catching up on a backlog' : 'progress');
-    this.#last = { at: now, events, bytes, retries };
+    this.#logger.info(fields, lag > BACKLOG_BYTES ? 'catching up on a backlog' : moved ? 'progress' : 'progress (idle: nothing moved)');
   }
 }
 

@@ -59,8 +59,8 @@ export async function startServer(opts: {
   listen: string;
   metrics: Metrics;
   isReady: () => boolean;
-  /** The body of a 503 from /readyz: why it is not ready, with what to do. */
-  notReadyReason?: () => string;
+  /** Why /readyz is 503: the body while not ready, or a problem while running (an input down, SPEC §7). */
+  notReadyReason?: () => string | undefined;
   logger: Logger;
 }): Promise<ObserveServer> {
   const { host, port } = parseListen(opts.listen);
@@ -73,7 +73,11 @@ export async function startServer(opts: {
       case '/healthz':
         return reply(res, 200, 'ok');
       case '/readyz':
-        return opts.isReady() ? reply(res, 200, 'ready\n') : reply(res, 503, opts.notReadyReason?.() ?? 'not ready: inputs are being set up\n');
+      {
+        const why = opts.notReadyReason?.();
+        if (opts.isReady() && !why) return reply(res, 200, 'ready\n');
+        return reply(res, 503, why ? (why.endsWith('\n') ? why : `not ready: ${why}\n`) : 'not ready: inputs are being set up\n');
+      }
       case '/metrics':
         return reply(res, 200, await registry.metrics(), { 'content-type': registry.contentType });
       default:

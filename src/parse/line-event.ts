@@ -19,6 +19,8 @@ export interface LineSource {
 export interface LineSignals {
   invalid(): void;
   truncated(line: RawLine, bytes: number): void;
+  /** The line's bytes were not UTF-8 (replaced by U+FFFD, tagged `__invalid_utf8__`). */
+  invalidUtf8(line: RawLine): void;
 }
 
 /**
@@ -34,6 +36,10 @@ export function lineToEvents(src: LineSource, stream: string, line: RawLine, sig
   if (line.text.length > 0 || line.truncated) {
     event = parseLine(line.text, line.truncated, src.json, now());
     if (line.truncated) signals.truncated(line, bytes);
+    if (line.invalidUtf8) {
+      event.markers = { ...event.markers, __invalid_utf8__: 'true' };
+      signals.invalidUtf8(line);
+    }
   }
   const out =
     event && src.stages.length > 0

@@ -6,4 +6,6 @@ export interface RawLine {
   text: string;
   /** The line was longer than the limit and `text` holds only its first bytes. */
   truncated: boolean;
+  /** Its bytes were not valid UTF-8: `text` holds U+FFFD in their place (tagged `__invalid_utf8__`). */
+  invalidUtf8?: true;
 }

@@ -18,6 +18,7 @@ const OTHER_KNOWN = [
   'TAILSHIP_REDACT',
   'TAILSHIP_WEBHOOK_KEY',
   'TAILSHIP_WEBHOOK_LISTEN',
+  'TAILSHIP_HEAP_BOUND', // internal: set by the heap-bound relaunch (src/launch/heap-bound.ts) in the agent it starts
 ];
 
 export function knownTailshipNames(): string[] {

@@ -33,7 +33,7 @@ export function createAckPath(
     d.wake();
   };
   const batcher = new Batcher({ maxEvents: opts.batchMaxEvents, maxBytes: opts.batchMaxBytes, maxWaitMs: opts.batchMaxWait }, (batch) => {
-    ledger.track(batch.id, batch.range.stream, batch.range.start, batch.range.end);
+    ledger.track(batch.id, batch.range.stream, batch.range.start, batch.range.end, lastEventMs(batch));
     if (batch.events.length === 0) settle(batch); // only empty lines: nothing to send
     else d.persistThenSend(batch);
   });
@@ -45,7 +45,13 @@ export function createAckPath(
     snapshot: (records) =>
       records.map((r) => {
         const at = ledger.position(r.id);
-        return at === undefined ? r : { ...r, sealed: at.sealed };
+        return at === undefined ? r : { ...r, sealed: at.sealed, lastEventMs: at.lastMs ?? r.lastEventMs };
       }),
   };
+}
+
+/** Event time of a batch's last event (Unix ms), kept per stream for the window of a later loss (SPEC §7). */
+function lastEventMs(batch: Batch): number | undefined {
+  const e = batch.events[batch.events.length - 1];
+  return e && e.time * 1000 + Math.floor(e.timeNs / 1e6);
 }

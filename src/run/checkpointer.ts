@@ -46,7 +46,8 @@ export class Checkpointer {
   constructor(deps: CheckpointerDeps) {
     this.#d = deps;
     this.#stopTick = deps.clock.every(CHECKPOINT_EVERY_MS, () => {
-      if (this.#ready && deps.version() !== this.#savedVersion && !this.#saving) void this.save();
+      // while failing, every tick tries again: the batches that wait are sent once their ranges are saved
+      if (this.#ready && (deps.version() !== this.#savedVersion || this.#failing) && !this.#saving) void this.save();
       deps.onTick?.();
     });
   }
@@ -78,14 +79,19 @@ export class Checkpointer {
 
   /** Starts the group-commit timer if sealed batches wait and none runs. */
   schedule(): void {
-    if (this.#cancelSeal || this.#waiting.length === 0) return;
+    // while failing, the 1 s tick retries: no write attempt every step
+    if (this.#cancelSeal || this.#waiting.length === 0 || this.#failing) return;
     this.#cancelSeal = this.#d.clock.after(SEAL_PERSIST_MS, () => {
       this.#cancelSeal = undefined;
       void this.save();
     });
   }
 
-  /** Saves the snapshot now (after a running save), then sends the batches that waited for it. */
+  /**
+   * Saves the snapshot now (after a running save), then sends the batches that waited for it. A failed write
+   * sends nothing (SPEC §11: nothing is sent whose checkpoint cannot be saved): the batches wait, reading stops
+   * at the in-flight budget, and the next tick tries again. The failure is reported once, and its end.
+   */
   async save(): Promise<void> {
     while (this.#saving) await this.#saving;
     const version = this.#d.version();
@@ -98,12 +104,16 @@ export class Checkpointer {
         this.#failing = false;
       },
       (e: Error) => {
+        if (!this.#failing) this.#d.onWriteState(e);
         this.#failing = true;
-        this.#d.onWriteState(e);
       },
     );
     await this.#saving;
     this.#saving = undefined;
+    if (this.#failing) {
+      this.#waiting = [...batches, ...this.#waiting];
+      return;
+    }
     for (const b of batches) this.#d.send(b);
   }
 

@@ -1,6 +1,9 @@
 import type { Clock } from './clock.js';
 
 export const POLL_MS = 250;
+/** Idle, the poll backs off (doubling) to this: the directory watch wakes it on any change meanwhile. */
+export const IDLE_POLL_MAX_MS = 2000;
+const IDLE_AFTER_STEPS = 4;
 
 /** What one step of the loop drives; each part is a plain object the agent wires (tests pass fakes). */
 export interface LoopParts {
@@ -15,6 +18,8 @@ export interface LoopParts {
   overBudget(): boolean;
   /** Called every step (the 30 s progress line decides itself when to log). */
   progress(caughtUp: boolean): void;
+  /** The poll backed off (nothing moved for a while): appends should wake the loop (true), or no longer (false). */
+  idle?(backedOff: boolean): void;
   exitWhenIdle: boolean;
   clock: Clock;
 }
@@ -34,6 +39,9 @@ export class RunLoop {
   readonly #p: LoopParts;
   #lastDiscover: number;
   #discoverNow = false;
+  /** The poll interval now: POLL_MS while data moves, doubling to IDLE_POLL_MAX_MS while nothing does. */
+  #pollMs = POLL_MS;
+  #idleSteps = 0;
 
   constructor(parts: LoopParts) {
     this.#p = parts;
@@ -52,7 +60,7 @@ export class RunLoop {
 
   async step(now: number): Promise<StepResult> {
     const p = this.#p;
-    if (this.#discoverNow || now - this.#lastDiscover >= POLL_MS) {
+    if (this.#discoverNow || now - this.#lastDiscover >= this.#pollMs) {
       this.#discoverNow = false;
       await p.tailer.discover();
       p.watch(p.tailer.watchDirs());
@@ -68,7 +76,18 @@ export class RunLoop {
       return { idle: true, sleepMs: 0 };
     }
     const wait = n === 0 || p.overBudget();
-    return { idle: false, sleepMs: wait ? Math.min(POLL_MS, due ?? POLL_MS) : 0 };
+    const sleepMs = wait ? Math.min(this.#pollMs, due ?? this.#pollMs) : 0;
+    this.#pace(n > 0 || !caughtUp || p.pendingBatches() > 0 || p.batcher.openCount > 0);
+    return { idle: false, sleepMs };
+  }
+
+  /** Idle CPU (issue 10 item 12): back off the poll while nothing moves, back to 250 ms as soon as it does. */
+  #pace(moving: boolean): void {
+    const was = this.#pollMs;
+    this.#idleSteps = moving ? 0 : this.#idleSteps + 1;
+    // a second of quiet polls first: a writer between two events is not idle
+    this.#pollMs = this.#idleSteps <= IDLE_AFTER_STEPS ? POLL_MS : Math.min(IDLE_POLL_MAX_MS, this.#pollMs * 2);
+    if ((was > POLL_MS) !== (this.#pollMs > POLL_MS)) this.#p.idle?.(this.#pollMs > POLL_MS);
   }
 }
 

@@ -22,6 +22,8 @@ export interface Lane {
   planned: boolean;
   /** Why the active file could not be seen (ENOENT, EACCES…), for the warning. */
   missingCode?: string;
+  /** Size of the file at the path while it cannot be opened (its lag: none of it is read). */
+  unreadSize?: number;
 }
 
 /** How far one file is shipped: the agent handle's `fileProgress()`. */
@@ -67,6 +69,13 @@ export class FileTable {
     const mine = this.#restored.filter((r) => r.lane === lane.activePath && r.input === lane.input.key);
     this.#restored = this.#restored.filter((r) => !mine.includes(r));
     return mine;
+  }
+
+  /** A lane stopped (its input removed by a reload): its records wait, like unclaimed checkpoints, for a lane again. */
+  unclaim(lane: Lane): void {
+    const mine = this.recordsOf(lane);
+    for (const r of mine) this.records.delete(r.id);
+    this.#restored.push(...mine);
   }
 
   recordsOf(lane: Lane): StreamRecord[] {

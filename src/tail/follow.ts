@@ -42,6 +42,8 @@ export async function followLane(ctx: TailContext, lane: Lane): Promise<void> {
     }
   }
   if (!lane.active && st) await openActive(ctx, lane);
+  // a file that exists and cannot be opened lags by its size (a directory there is no file: no lag)
+  lane.unreadSize = !lane.active && st && lane.missingCode !== 'EISDIR' ? st.size : undefined;
   // Lingering rotated files: read what a late writer added, close once quiet.
   const now = ctx.now();
   for (const s of [...lane.lingering]) {

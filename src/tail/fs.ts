@@ -32,7 +32,24 @@ export interface TailFs {
 export const nodeFs: TailFs = {
   readdir: (dir) => readdir(dir),
   stat: (file) => stat(file),
-  open: (file) => open(file, 'r'),
+  open: openRegular,
   gzipHead: (file) => readGzipHead(file),
   gzipSource,
 };
+
+/**
+ * Opens a file to tail; a directory (or a device, a socket) at an input's path is refused with EISDIR here, at
+ * open, so that it is one input's "cannot open" and never a read error out of the poll (issue 10 item 1).
+ */
+async function openRegular(file: string): Promise<TailFile> {
+  const fh = await open(file, 'r');
+  const st = await fh.stat().catch(async (e: Error) => {
+    await fh.close().catch(() => undefined);
+    throw e;
+  });
+  if (!st.isFile()) {
+    await fh.close().catch(() => undefined);
+    throw Object.assign(new Error(`EISDIR: not a regular file (${st.isDirectory() ? 'a directory' : 'not a file'}), open '${file}'`), { code: 'EISDIR' });
+  }
+  return fh;
+}

@@ -13,8 +13,9 @@ export async function openActive(ctx: TailContext, lane: Lane): Promise<void> {
   try {
     fh = await ctx.fs.open(lane.activePath);
   } catch (e) {
+    lane.missingCode = (e as NodeJS.ErrnoException).code;
     if (lane.warned !== 'open') {
-      ctx.signals.warn({ file: lane.activePath, err: (e as Error).message }, 'cannot open the file: check permissions; will retry');
+      ctx.signals.warn({ input: lane.input.key, file: lane.activePath, err: (e as Error).message }, 'cannot open the file: check permissions; will retry');
       lane.warned = 'open';
     }
     return;

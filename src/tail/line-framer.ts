@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { RawLine } from '../parse/raw-line.js';
 
 export type { RawLine };
@@ -17,6 +18,7 @@ export class LineFramer {
   #lineStart: number;
   /** Set while skipping the rest of an over-long line: the text already cut from it. */
   #cutText: string | undefined;
+  #cutBad = false;
 
   constructor(startOffset: number, maxLineBytes: number) {
     this.#lineStart = startOffset;
@@ -44,18 +46,18 @@ export class LineFramer {
       }
       const end = offset + nl + 1;
       if (this.#cutText !== undefined) {
-        emit({ start: this.#lineStart, end, text: this.#cutText, truncated: true });
+        emit(this.#cutLine(end));
         this.#cutText = undefined;
       } else if (this.#carryLen + (nl - pos) > this.#max) {
         this.#hold(chunk, pos, nl); // cuts, since it is over the limit
-        emit({ start: this.#lineStart, end, text: this.#cutText!, truncated: true });
+        emit(this.#cutLine(end));
         this.#cutText = undefined;
       } else if (this.#carryLen === 0) {
-        emit({ start: this.#lineStart, end, text: decode(chunk, pos, nl), truncated: false });
+        emit(decoded(this.#lineStart, end, chunk, pos, nl));
       } else {
         this.#carry.push(chunk.subarray(pos, nl));
         const whole = Buffer.concat(this.#carry, this.#carryLen + (nl - pos));
-        emit({ start: this.#lineStart, end, text: decode(whole, 0, whole.length), truncated: false });
+        emit(decoded(this.#lineStart, end, whole, 0, whole.length));
       }
       this.#carry = [];
       this.#carryLen = 0;
@@ -70,13 +72,19 @@ export class LineFramer {
    */
   flush(endOffset: number): RawLine | undefined {
     if (this.#carryLen === 0 && this.#cutText === undefined) return undefined;
-    const truncated = this.#cutText !== undefined;
-    const text = truncated ? this.#cutText! : decode(Buffer.concat(this.#carry, this.#carryLen), 0, this.#carryLen);
-    const line = { start: this.#lineStart, end: endOffset, text, truncated };
+    const line = this.#cutText !== undefined ? this.#cutLine(endOffset) : decoded(this.#lineStart, endOffset, Buffer.concat(this.#carry, this.#carryLen), 0, this.#carryLen);
     this.#carry = [];
     this.#carryLen = 0;
     this.#cutText = undefined;
     this.#lineStart = endOffset;
+    return line;
+  }
+
+  #cutLine(end: number): RawLine {
+    const line: RawLine = { start: this.#lineStart, end, text: this.#cutText!, truncated: true };
+    if (this.#cutBad) line.invalidUtf8 = true;
+    this.#cutText = undefined;
+    this.#cutBad = false;
     return line;
   }
 
@@ -90,7 +98,9 @@ export class LineFramer {
     }
     this.#carry.push(chunk.subarray(from, from + room));
     const whole = Buffer.concat(this.#carry, this.#max);
-    this.#cutText = decode(whole, 0, utf8Boundary(whole, this.#max));
+    const cut = utf8Boundary(whole, this.#max);
+    this.#cutText = decode(whole, 0, cut);
+    this.#cutBad = invalidUtf8(this.#cutText, whole, 0, cut);
     this.#carry = [];
     this.#carryLen = 0;
   }
@@ -110,4 +120,17 @@ function utf8Boundary(buf: Buffer, len: number): number {
 function decode(buf: Buffer, from: number, to: number): string {
   if (to > from && buf[to - 1] === 0x0d) to--; // CRLF
   return buf.toString('utf8', from, to);
+}
+
+/** A complete line; `invalidUtf8` when its bytes were not UTF-8 (decoding replaced them by U+FFFD). */
+function decoded(start: number, end: number, buf: Buffer, from: number, to: number): RawLine {
+  const text = decode(buf, from, to);
+  const line: RawLine = { start, end, text, truncated: false };
+  if (invalidUtf8(text, buf, from, to)) line.invalidUtf8 = true;
+  return line;
+}
+
+/** Cheap: the bytes are validated only when the text holds U+FFFD (which valid UTF-8 may also encode). */
+function invalidUtf8(text: string, buf: Buffer, from: number, to: number): boolean {
+  return text.includes('\uFFFD') && !isUtf8(buf.subarray(from, to));
 }

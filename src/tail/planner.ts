@@ -46,8 +46,10 @@ export type ResumeAction =
   | { kind: 'shorter'; rec: StreamRecord; size: number }
   /** The active file exists but cannot be opened. */
   | { kind: 'cannot-open'; error: string }
-  /** A checkpointed record whose file is gone unread: what is known of it is lost. */
-  | { kind: 'lost'; rec: StreamRecord; bytes: number };
+  /** A checkpointed record whose file is gone unread: `bytes` known lost, undefined when the amount is unknown. */
+  | { kind: 'lost'; rec: StreamRecord; bytes: number | undefined }
+  /** A rotated file read and acknowledged to its end, deleted while tailship was stopped: no loss. */
+  | { kind: 'gone-read'; rec: StreamRecord };
 
 export interface ResumeInput {
   /** Checkpointed records of this lane (none: tailship never saw it). */
@@ -105,8 +107,12 @@ export function planResume(p: ResumeInput): ResumeAction[] {
     out.push({ kind: 'cannot-open', error: p.active.error });
   }
   for (const r of unmatched) {
-    // What was written after the last checkpoint is unknown: count what is known, say that it is a minimum.
-    if (r.state !== 'done') out.push({ kind: 'lost', rec: r, bytes: Math.max(0, r.size - r.offset) });
+    if (r.state === 'done') continue;
+    // A rotated file no longer grows: committed to the size last seen is read to its end. The active file may
+    // have grown after the last checkpoint: what was written then is unknown (a loss of unknown size).
+    const known = Math.max(0, r.size - r.offset);
+    if (known === 0 && r.state === 'rotated') out.push({ kind: 'gone-read', rec: r });
+    else out.push({ kind: 'lost', rec: r, bytes: known > 0 ? known : undefined });
   }
   return out;
 }

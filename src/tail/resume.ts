@@ -7,6 +7,7 @@ import type { TailContext } from './context.js';
 import type { Lane } from './file-table.js';
 import type { TailFile } from './fs.js';
 import { planResume, type ActiveSeen, type BackupSeen, type NewFile, type ResumeAction } from './planner.js';
+import { reportGoneRead, reportLosses, type Loss } from './loss.js';
 import { liveFromRecord, newRecord } from './stream.js';
 
 /** A lane's backups in a listing, oldest first (a plain file before its `.gz` of the same stamp). */
@@ -34,11 +35,13 @@ export async function seeBackup(ctx: TailContext, file: string, gz: boolean): Pr
 }
 
 async function seeActive(ctx: TailContext, file: string): Promise<ActiveSeen & { fh?: TailFile }> {
+  let fh: TailFile | undefined;
   try {
-    const fh = await ctx.fs.open(file);
+    fh = await ctx.fs.open(file);
     const st = await fh.stat();
     return { seen: { st, head: await readHead(fh) }, fh };
   } catch (e) {
+    await fh?.close().catch(() => undefined);
     return { code: (e as NodeJS.ErrnoException).code, error: (e as Error).message };
   }
 }
@@ -83,6 +86,7 @@ type Planned = { rec: StreamRecord; start: number; gz: boolean; active: boolean 
 /** Carries out the planner's actions: signals, records into the table; returns the streams to open, in order. */
 async function execute(ctx: TailContext, lane: Lane, actions: ResumeAction[], fhOf: Map<string, TailFile | undefined>): Promise<Planned[]> {
   const plan: Planned[] = [];
+  const losses: Loss[] = [];
   const make = (f: NewFile, file: string): StreamRecord => {
     const rec = newRecord(lane.input.key, lane.activePath, file, f.st, f.fp, f.offset, ctx.now());
     rec.size = f.size;
@@ -96,18 +100,17 @@ async function execute(ctx: TailContext, lane: Lane, actions: ResumeAction[], fh
         break;
       case 'cannot-open':
         // One line per problem: openActive, which retries, says nothing more while it is the same one.
-        if (lane.warned !== 'open') ctx.signals.warn({ file: lane.activePath, err: a.error }, 'cannot open the file: check permissions; will retry');
+        if (lane.warned !== 'open') ctx.signals.warn({ input: lane.input.key, file: lane.activePath, err: a.error }, 'cannot open the file: check permissions; will retry');
         lane.warned = 'open';
         break;
       case 'shorter':
         ctx.signals.warn({ file: lane.activePath, offset: a.rec.offset, size: a.size }, 'file is shorter than its checkpoint: truncated while stopped; reading it from the start');
         break;
       case 'lost':
-        ctx.signals.bytesLost(a.bytes);
-        ctx.signals.error(
-          { file: a.rec.file, stream: a.rec.id, offset: a.rec.offset, lastSize: a.rec.size, bytesLost: a.bytes },
-          `file was deleted (rotated away) before it was read to its end: ${a.bytes > 0 ? `at least ${a.bytes} bytes` : 'an unknown number of bytes written after the last checkpoint'} lost (raise --audit-log-maxbackup or keep tailship running)`,
-        );
+        losses.push({ rec: a.rec, bytes: a.bytes });
+        break;
+      case 'gone-read':
+        reportGoneRead(ctx, lane, a.rec);
         break;
       case 'resume':
       case 'new': {
@@ -122,5 +125,8 @@ async function execute(ctx: TailContext, lane: Lane, actions: ResumeAction[], fh
       }
     }
   }
+  // The first file read from its start holds the first event after the gap.
+  const next = plan.find((p) => p.start === 0);
+  await reportLosses(ctx, lane, losses, next && { fh: fhOf.get(next.rec.file), gz: next.gz });
   return plan;
 }

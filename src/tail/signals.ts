@@ -7,6 +7,8 @@ export interface TailSignals {
   bytesRead(bytes: number): void;
   /** Bytes that will never be read (deleted or truncated before they were); 0 when the amount is unknown. */
   bytesLost(bytes: number): void;
+  /** A checkpointed file of `input` disappeared before it was read to its end (bytes known or not). */
+  fileLost?(input: string): void;
   debug(fields: Record<string, unknown>, msg: string): void;
   info(fields: Record<string, unknown>, msg: string): void;
   warn(fields: Record<string, unknown>, msg: string): void;

@@ -49,6 +49,7 @@ describe('parseCommandLine', () => {
         webhookClientCa: undefined,
         webhookKey: 'audit-webhook',
         webhookTimeout: 30000,
+        inputDownGrace: 60000,
       },
     });
   });
@@ -95,6 +96,7 @@ describe('parseCommandLine', () => {
       TAILSHIP_WEBHOOK_CLIENT_CA: '/tls/ca.crt',
       TAILSHIP_WEBHOOK_KEY: 'kube-audit',
       TAILSHIP_WEBHOOK_TIMEOUT: '10s',
+      TAILSHIP_INPUT_DOWN_GRACE: '2s',
     };
     const fromEnv = parseCommandLine([], env).options;
     expect(fromEnv).toEqual({
@@ -126,6 +128,7 @@ describe('parseCommandLine', () => {
       webhookClientCa: '/tls/ca.crt',
       webhookKey: 'kube-audit',
       webhookTimeout: 10000,
+      inputDownGrace: 2000,
     });
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
 
@@ -153,6 +156,7 @@ describe('parseCommandLine', () => {
         '--redact', 'all',
         '--redact-key', KEY_FILE,
         '--max-event-bytes=0',
+        '--input-down-grace', '500ms',
       ],
       env,
     ).options;
@@ -185,6 +189,7 @@ describe('parseCommandLine', () => {
       webhookClientCa: '/tls/ca.crt',
       webhookKey: 'kube-audit',
       webhookTimeout: 10000,
+      inputDownGrace: 500,
     });
   });
 

@@ -9,10 +9,12 @@ type Added = [string, number, number, string | undefined, number];
 
 function run(stages: EventProcessor[], line: RawLine, json = true) {
   const added: Added[] = [];
-  const counts = { invalid: 0, truncated: 0 };
-  const src: LineSource = { inputKey: 'in', json, stages, tags: { t: '1' }, add: (s, a, b, e, bytes) => void added.push([s, a, b, e?.raw, bytes]) };
-  lineToEvents(src, 'st', line, { invalid: () => counts.invalid++, truncated: () => counts.truncated++ }, () => 1_700_000_000_500);
-  return { added, counts };
+  const counts = { invalid: 0, truncated: 0, invalidUtf8: 0 };
+  const events: ShipEvent[] = [];
+  const src: LineSource = { inputKey: 'in', json, stages, tags: { t: '1' }, add: (s, a, b, e, bytes) => void (added.push([s, a, b, e?.raw, bytes]), e && events.push(e)) };
+  const signals = { invalid: () => counts.invalid++, truncated: () => counts.truncated++, invalidUtf8: () => counts.invalidUtf8++ };
+  lineToEvents(src, 'st', line, signals, () => 1_700_000_000_500);
+  return { added, counts, events };
 }
 const line = (text: string, start = 10, truncated = false): RawLine => ({ start, end: start + Buffer.byteLength(text) + 1, text, truncated });
 
@@ -25,8 +27,18 @@ test('an empty line carries no event but its bytes go to the batch', () => {
 });
 
 test('invalid JSON and cut lines are counted', () => {
-  expect(run([], line('nope')).counts).toEqual({ invalid: 1, truncated: 0 });
-  expect(run([], line('{"a":', 0, true)).counts).toEqual({ invalid: 0, truncated: 1 });
+  expect(run([], line('nope')).counts).toEqual({ invalid: 1, truncated: 0, invalidUtf8: 0 });
+  expect(run([], line('{"a":', 0, true)).counts).toEqual({ invalid: 0, truncated: 1, invalidUtf8: 0 });
+});
+
+test('item 11: a line that was not UTF-8 is tagged __invalid_utf8__ (per log) and counted', () => {
+  const bad = { ...line('{"a":"\uFFFD"}'), invalidUtf8: true as const };
+  const r = run([], bad);
+  expect(r.counts.invalidUtf8).toBe(1);
+  expect(r.events[0]!.markers).toEqual({ __invalid_utf8__: 'true' });
+  const good = run([], line('{"a":"\uFFFD"}'));
+  expect(good.counts.invalidUtf8).toBe(0);
+  expect(good.events[0]!.markers).toBeUndefined();
 });
 
 test('a stage that drops the event still acknowledges the bytes', () => {

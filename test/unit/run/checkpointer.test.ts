@@ -7,7 +7,8 @@ import { FakeClock } from './fake-clock.js';
 
 const flush = () => new Promise((r) => setImmediate(r));
 
-function setup(fail = false) {
+function setup(failAtFirst = false) {
+  let fail = failAtFirst;
   const clock = new FakeClock();
   const saves: StreamRecord[][] = [];
   const sent: string[] = [];
@@ -27,7 +28,7 @@ function setup(fail = false) {
     clock,
     onWriteState: (e) => void states.push(e?.message),
   });
-  return { clock, cp, saves, sent, states, bump: () => version++ };
+  return { clock, cp, saves, sent, states, bump: () => version++, heal: () => void (fail = false) };
 }
 
 test('no periodic save before begin(); then one per tick only when the ledger changed', async () => {
@@ -62,13 +63,26 @@ test('sealed batches are sent only after a save that names their range, several 
   expect(t.cp.idle).toBe(true);
 });
 
-test('a failed write is reported, marks the checkpointer failing, and still sends (at least once holds)', async () => {
+test('item 2: a state dir that becomes unwritable pauses shipping (nothing sent whose range is not saved), reported once, resumes by itself', async () => {
   const t = setup(true);
+  t.cp.begin();
   t.cp.sealed({ id: 'a' } as Batch);
   await t.cp.save();
   expect(t.cp.failing).toBe(true);
-  expect(t.states).toEqual(['disk full']);
+  expect(t.sent).toEqual([]);
+  for (let i = 0; i < 3; i++) {
+    t.clock.advance(CHECKPOINT_EVERY_MS); // retried every tick, even with nothing new
+    await flush();
+  }
+  expect(t.sent).toEqual([]);
+  expect(t.states).toEqual(['disk full']); // one error, not one per retry
+  t.heal();
+  t.clock.advance(CHECKPOINT_EVERY_MS);
+  await flush();
+  await flush();
+  expect(t.cp.failing).toBe(false);
   expect(t.sent).toEqual(['a']);
+  expect(t.states).toEqual(['disk full', undefined]);
 });
 
 test('saveSync writes the snapshot at once (second signal)', () => {

@@ -1,6 +1,6 @@
 // The run loop without timers: each step is driven with a fake clock and fake parts.
 import { expect, test } from 'vitest';
-import { POLL_MS, RunLoop, Waker, type LoopParts } from '../../../src/run/loop.js';
+import { IDLE_POLL_MAX_MS, POLL_MS, RunLoop, Waker, type LoopParts } from '../../../src/run/loop.js';
 import { FakeClock } from './fake-clock.js';
 
 function parts(clock: FakeClock, over: Partial<LoopParts> = {}) {
@@ -97,4 +97,24 @@ test('the waker ends a sleep early, and the sleep ends by itself on time', async
   const s2 = w.sleep(10);
   clock.advance(10);
   await s2;
+});
+
+test('item 12: idle, the poll backs off to IDLE_POLL_MAX_MS (the watch is told), and is back at POLL_MS once data moves', async () => {
+  const clock = new FakeClock();
+  const idle: boolean[] = [];
+  const h = parts(clock, { idle: (b) => void idle.push(b) });
+  const loop = new RunLoop(h.p);
+  const sleeps: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const r = await loop.step(clock.now());
+    sleeps.push(r.sleepMs);
+    clock.advance(r.sleepMs);
+  }
+  expect(sleeps.slice(0, 5)).toEqual([POLL_MS, POLL_MS, POLL_MS, POLL_MS, POLL_MS]);
+  expect(sleeps.at(-1)).toBe(IDLE_POLL_MAX_MS);
+  expect(idle).toEqual([true]);
+  h.setReads([100]);
+  await loop.step(clock.now());
+  expect(idle).toEqual([true, false]);
+  expect((await loop.step(clock.now())).sleepMs).toBe(POLL_MS);
 });

@@ -14,6 +14,18 @@ function frame(chunks: Array<string | Buffer>, max = 1 << 20, start = 0): { line
 }
 
 describe('LineFramer', () => {
+  test('item 11: invalid UTF-8 is marked on the line (only then: a real U+FFFD is valid UTF-8)', () => {
+    const bad = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]);
+    const real = Buffer.from('{"a":"\uFFFD"}\n');
+    const cutBad = Buffer.concat([Buffer.from([0xc3, 0x28]), Buffer.from('x'.repeat(20)), Buffer.from('\n')]);
+    const { lines, framer } = frame([bad, real, cutBad, Buffer.from([0xe2, 0x82])], 8);
+    expect(lines[0]!.invalidUtf8).toBe(true);
+    expect(lines[0]!.text).toContain('\uFFFD');
+    expect(lines[1]!.invalidUtf8).toBeUndefined();
+    expect(lines[2]).toMatchObject({ truncated: true, invalidUtf8: true });
+    expect(framer.flush(100)!.invalidUtf8).toBe(true);
+  });
+
   test('exact offsets across chunk boundaries, partial line held', () => {
     const { lines, framer } = frame(['ab', 'c\nde', 'f\n\ngh']);
     expect(lines).toEqual([
