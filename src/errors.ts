@@ -18,7 +18,7 @@ export const ErrorCodes = {
   SINK_STAGES_UNAVAILABLE: 'TAILSHIP_E_SINK_STAGES_UNAVAILABLE',
   /** A sink URI (or one of its parameters) is invalid. */
   SINK_URI_INVALID: 'TAILSHIP_E_SINK_URI_INVALID',
-  /** Elasticsearch / OpenSearch `_bulk`: the whole request failed (status in the SinkError). */
+  /** Elasticsearch / OpenSearch `_bulk`: the whole request failed (status in the SinkError; 413 and 401/403 carry SINK_TOO_LARGE / SINK_AUTH). */
   SINK_ES_BULK_FAILED: 'TAILSHIP_E_SINK_ES_BULK_FAILED',
   /** Elasticsearch: a document was refused for good (mapping error…) and went to the dead-letter spool. */
   SINK_ES_ITEM_REJECTED: 'TAILSHIP_E_SINK_ES_ITEM_REJECTED',

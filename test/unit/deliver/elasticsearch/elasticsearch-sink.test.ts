@@ -105,7 +105,7 @@ describe('elasticsearch sink: _bulk', () => {
     closers.push(() => es.close());
     const denied = await esSink(es).send(makeBatch()).catch((e: SinkError) => e);
     expect((denied as SinkError).kind).toBe('blocked');
-    expect((denied as SinkError).code).toBe(ErrorCodes.SINK_ES_BULK_FAILED);
+    expect((denied as SinkError).code).toBe(ErrorCodes.SINK_AUTH);
     expect((denied as SinkError).message).toMatch(/TAILSHIP_ES_API_KEY/);
     expect((denied as SinkError).message).not.toMatch(/c2VjcmV0/);
     await esSink(es, '/k8s-audit', { TAILSHIP_ES_API_KEY: 'c2VjcmV0OmtleQ==' }).send(makeBatch());
