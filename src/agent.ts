@@ -19,6 +19,7 @@ import { Tailer, type FileProgress } from './tail/tailer.js';
 import { sinkStageFactory } from './process/sink-stages.js';
 import { webhookConfig } from './inputs/webhook/config.js';
 import { startWebhookReceiver } from './inputs/webhook/receiver.js';
+import { notReadyReason, sinkUnhealthyMs } from './deliver/sink-readiness.js';
 
 export type { FileProgress };
 
@@ -49,6 +50,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const deadLetter = createDeadLetterSpool(opts.stateDir, { logger, metrics });
   // fan-out wiring: every --sink gets every batch; a batch settles when all of them settled it (SPEC §10)
   const deliverer = createFanOut({ uris: opts.sinks ?? [opts.sink], ctx: { logger, metrics, env, stateDir: opts.stateDir, deadLetter }, deadLetter, makeStages: sinkStageFactory(opts, metrics) });
+  const unhealthyMs = sinkUnhealthyMs(env);
   for (const label of deliverer.labels) metrics.initSink(label);
   for (const i of inputs) metrics.initInput(i.key);
   auditStageMetrics(metrics.registry); // the audit series exist on /metrics before the first line
@@ -104,7 +106,9 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const loop = new RunLoop(parts);
   // Directory events only wake the poll loop sooner: a name changed, look at the directory now.
   const dirWatch = new DirWatch(() => (loop.hint(), waker.wake()));
-  const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready && !checkpointer.failing });
+  // /readyz: 503 naming the sink while one has failed for longer than TAILSHIP_SINK_UNHEALTHY_MS (60 s)
+  const why = () => notReadyReason({ started: () => ready, checkpointFailing: () => checkpointer.failing, sinkUnhealthy: () => deliverer.unhealthy(unhealthyMs) });
+  const server = startHealth(opts.listen, { metrics, logger, isReady: () => why() === undefined, notReadyReason: () => why() ?? 'ready\n' });
   const closers = [() => dirWatch.close(), () => tailer.close(), () => deliverer.closeSinks() /* fan-out wiring */, () => deadLetter.close(), async () => (await server)?.close()];
   const onReady = (): void => {
     ready = true;

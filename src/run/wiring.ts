@@ -99,7 +99,7 @@ export function updateGauges(
 /** The health/metrics server unless --listen off; a server that cannot start is logged, never fatal. */
 export function startHealth(
   listen: string,
-  deps: { metrics: Metrics; logger: Logger; isReady: () => boolean },
+  deps: { metrics: Metrics; logger: Logger; isReady: () => boolean; notReadyReason?: () => string },
 ): Promise<{ close(): Promise<unknown> } | undefined> {
   if (listen === 'off') return Promise.resolve(undefined);
   return startServer({ listen, ...deps }).catch((e: Error) => {
