@@ -21,6 +21,7 @@ import { Tailer, type FileProgress } from './tail/tailer.js';
 import { sinkStageFactory } from './process/sink-stages.js';
 import { webhookConfig } from './inputs/webhook/config.js';
 import { startWebhookReceiver } from './inputs/webhook/receiver.js';
+import { sinkUnhealthyMs } from './deliver/sink-readiness.js';
 
 export type { FileProgress };
 
@@ -54,6 +55,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const deadLetter = createDeadLetterSpool(opts.stateDir, { logger, metrics });
   // fan-out wiring: every --sink gets every batch; a batch settles when all of them settled it (SPEC §10)
   const deliverer = createFanOut({ uris: opts.sinks ?? [opts.sink], ctx: { logger, metrics, env, stateDir: opts.stateDir, deadLetter }, deadLetter, makeStages: sinkStageFactory(opts, metrics) });
+  const unhealthyMs = sinkUnhealthyMs(env);
   for (const label of deliverer.labels) metrics.initSink(label);
   for (const i of inputs) metrics.initInput(i.key);
   auditStageMetrics(metrics.registry); // the audit series exist on /metrics before the first line
@@ -112,7 +114,8 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const dirWatch = new DirWatch(() => (loop.hint(), waker.wake()));
   const reload = reloader(opts, env, logger, (next) => (initInputSeries(metrics, next), tailer.setInputs(next), loop.hint(), waker.wake()));
   const configWatch = watchConfig(configSources(opts), (f) => void reload(`changed: ${f}`), (e) => logger.warn({ err: e.message }, 'cannot watch the config sources: SIGHUP still reloads'));
-  const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready, notReadyReason: () => notReady(checkpointer, tailer, clock.now(), opts) });
+  const server = startHealth(opts.listen, { metrics, logger, isReady: () => ready, notReadyReason: () => notReady(checkpointer, tailer, clock.now(), opts) ?? deliverer.unhealthy(unhealthyMs) });
+  // /readyz is 503 also while a sink has failed for longer than TAILSHIP_SINK_UNHEALTHY_MS (60 s), naming it
   const closers = [() => configWatch.close(), () => dirWatch.close(), () => tailer.close(), () => deliverer.closeSinks() /* fan-out wiring */, () => deadLetter.close(), async () => (await server)?.close()];
   const onReady = (): void => {
     ready = true;

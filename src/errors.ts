@@ -18,7 +18,7 @@ export const ErrorCodes = {
   SINK_STAGES_UNAVAILABLE: 'TAILSHIP_E_SINK_STAGES_UNAVAILABLE',
   /** A sink URI (or one of its parameters) is invalid. */
   SINK_URI_INVALID: 'TAILSHIP_E_SINK_URI_INVALID',
-  /** Elasticsearch / OpenSearch `_bulk`: the whole request failed (status in the SinkError). */
+  /** Elasticsearch / OpenSearch `_bulk`: the whole request failed (status in the SinkError; 413 and 401/403 carry SINK_TOO_LARGE / SINK_AUTH). */
   SINK_ES_BULK_FAILED: 'TAILSHIP_E_SINK_ES_BULK_FAILED',
   /** Elasticsearch: a document was refused for good (mapping error…) and went to the dead-letter spool. */
   SINK_ES_ITEM_REJECTED: 'TAILSHIP_E_SINK_ES_ITEM_REJECTED',
@@ -68,7 +68,7 @@ export const ErrorCodes = {
   SINK_HTTP_UNEXPECTED: 'TAILSHIP_E_SINK_HTTP_UNEXPECTED',
   /** The request is too large for the store (413, SLS PostBodyTooLarge): too-large (split), or rejected for one log. */
   SINK_TOO_LARGE: 'TAILSHIP_E_SINK_TOO_LARGE',
-  /** The store refuses the credentials (401/403, bad signature, unknown key) (blocked). */
+  /** The store refuses the credentials (401/403, bad signature, unknown key; ClickHouse codes 192-195, 497, 516) (blocked): every sink. */
   SINK_AUTH: 'TAILSHIP_E_SINK_AUTH',
   /** No credentials could be found or read (blocked). */
   SINK_CREDENTIALS_MISSING: 'TAILSHIP_E_SINK_CREDENTIALS_MISSING',
@@ -152,16 +152,12 @@ export const ErrorCodes = {
   SINK_CLICKHOUSE_NETWORK: 'TAILSHIP_E_SINK_CLICKHOUSE_NETWORK',
   /** ClickHouse answered with a server-side error (5xx, overloaded, too many parts): retryable. */
   SINK_CLICKHOUSE_SERVER: 'TAILSHIP_E_SINK_CLICKHOUSE_SERVER',
-  /** ClickHouse refused the user or password (codes 192, 193, 194, 195, 516) or the grant (497): blocked. */
-  SINK_CLICKHOUSE_AUTH: 'TAILSHIP_E_SINK_CLICKHOUSE_AUTH',
   /** The database or table does not exist (codes 60, 81): blocked; fix: create it or add `?create=true`. */
   SINK_CLICKHOUSE_NO_TABLE: 'TAILSHIP_E_SINK_CLICKHOUSE_NO_TABLE',
   /** The table cannot take tailship's rows (missing column, read-only server): blocked. */
   SINK_CLICKHOUSE_TABLE: 'TAILSHIP_E_SINK_CLICKHOUSE_TABLE',
   /** ClickHouse could not parse a row of the batch: the batch is rejected (dead letter). */
   SINK_CLICKHOUSE_ROW_REJECTED: 'TAILSHIP_E_SINK_CLICKHOUSE_ROW_REJECTED',
-  /** The request was too large for the server or a proxy in front of it (413): split. */
-  SINK_CLICKHOUSE_TOO_LARGE: 'TAILSHIP_E_SINK_CLICKHOUSE_TOO_LARGE',
   /** The server's TLS certificate is not trusted: blocked; fix: `?ca=FILE`. */
   SINK_CLICKHOUSE_TLS: 'TAILSHIP_E_SINK_CLICKHOUSE_TLS',
   /** A `syslog+tcp://` / `syslog+tls://` sink URI is invalid. */

@@ -38,6 +38,11 @@ export interface DelivererOptions {
   /** Clock for the "still failing" log cadence. Default Date.now. */
   now?: () => number;
   backoff?: Partial<BackoffOptions>;
+  /**
+   * Called with each acknowledged (part of a) batch instead of counting tailship_events_shipped_total here: the
+   * fan-out counts an event once, when every sink settled it (SPEC §5: per logstore, not per sink).
+   */
+  onShipped?: (batch: Batch) => void;
 }
 
 /** While retryable failures go on, a warning at most this often (plus one at the start and one at recovery). */
@@ -120,7 +125,8 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
       }
       signal.throwIfAborted();
       if (!err) {
-        metrics.eventsShipped.inc({ logstore: batch.logstore }, batch.events.length);
+        if (opts.onShipped) opts.onShipped(batch);
+        else metrics.eventsShipped.inc({ logstore: batch.logstore }, batch.events.length);
         metrics.batchesShipped.inc(labels);
         gate.storeAnswered();
         trouble.recovered();

@@ -7,6 +7,7 @@ import { renderEvent, takeSchemaParams, type SchemaChoice } from '../schema/inde
 import { createSink, type CreateSinkContext } from './create-sink.js';
 import type { DeadLetterSpool } from './dead-letter.js';
 import { createDeliverer, type Deliverer, type DelivererOptions, type DeliveryOutcome } from './deliverer.js';
+import { shippedCounter, type Settled } from './fan-out-shipped.js';
 import type { Sink } from './sink.js';
 
 /** `?policy=FILE` and `?redact=LIST` of one sink URI (SPEC §10): that sink's own stages, after the global ones. */
@@ -94,6 +95,7 @@ export function createFanOut(opts: FanOutOptions): FanOut {
   if (opts.uris.length === 0) throw new TailshipError(ErrorCodes.SINK_URI_INVALID, 'no sink given', 'give --sink URI at least once');
 
   const metrics = sinkMetrics(ctx);
+  const shipped = shippedCounter<Leg>();
   const seen = new Map<string, number>();
   const legs: Leg[] = [];
   try {
@@ -141,14 +143,17 @@ export function createFanOut(opts: FanOutOptions): FanOut {
       },
       close: () => sink.close(),
     };
-    leg.deliverer = createDeliverer({ ...opts.deliverer, sink: observed, deadLetter, metrics: ctx.metrics, logger: ctx.logger.child({ sink: label }) });
+    // With several sinks the fan-out counts tailship_events_shipped_total (once per event); one sink counts its own.
+    const onShipped = opts.uris.length > 1 ? (part: Batch) => shipped.acked(leg, part) : undefined;
+    leg.deliverer = createDeliverer({ ...opts.deliverer, sink: observed, deadLetter, metrics: ctx.metrics, logger: ctx.logger.child({ sink: label }), ...(onShipped ? { onShipped } : {}) });
     metrics.up.set({ sink: label }, 1);
     metrics.pending.set({ sink: label }, 0);
     return leg;
   }
 
-  async function deliverLeg(leg: Leg, batch: Batch): Promise<DeliveryOutcome> {
+  async function deliverLeg(leg: Leg, batch: Batch, settled?: Settled<Leg>): Promise<DeliveryOutcome> {
     const own = legBatch(leg, batch);
+    settled?.sent(leg, own.events.length);
     if (own.events.length === 0) return 'delivered'; // every event dropped for this sink: nothing to send
     leg.pending++;
     metrics.pending.set({ sink: leg.label }, leg.pending);
@@ -179,8 +184,16 @@ export function createFanOut(opts: FanOutOptions): FanOut {
   return {
     labels: legs.map((l) => l.label),
     async deliver(batch: Batch): Promise<DeliveryOutcome> {
-      const outcomes = await Promise.all(legs.map((leg) => deliverLeg(leg, batch)));
-      return outcomes.includes('dead-lettered') ? 'dead-lettered' : 'delivered';
+      if (legs.length === 1) return deliverLeg(legs[0]!, batch);
+      const settled = shipped.open(batch);
+      try {
+        const outcomes = await Promise.all(legs.map((leg) => deliverLeg(leg, batch, settled)));
+        const n = settled.count();
+        if (n > 0) ctx.metrics.eventsShipped.inc({ logstore: batch.logstore }, n);
+        return outcomes.includes('dead-lettered') ? 'dead-lettered' : 'delivered';
+      } finally {
+        shipped.close(batch);
+      }
     },
     inFlight: () => Math.max(0, ...legs.map((l) => l.deliverer.inFlight())),
     close(): void {

@@ -19,6 +19,18 @@ const OTHER_KNOWN = [
   'TAILSHIP_WEBHOOK_KEY',
   'TAILSHIP_WEBHOOK_LISTEN',
   'TAILSHIP_HEAP_BOUND', // internal: set by the heap-bound relaunch (src/launch/heap-bound.ts) in the agent it starts
+  // the stores of issue 14 (SPEC §10): credentials, and /readyz's sink threshold
+  'TAILSHIP_CLICKHOUSE_USER',
+  'TAILSHIP_CLICKHOUSE_PASSWORD',
+  'TAILSHIP_ES_API_KEY',
+  'TAILSHIP_ES_USERNAME',
+  'TAILSHIP_ES_PASSWORD',
+  'TAILSHIP_LOKI_TENANT',
+  'TAILSHIP_LOKI_USERNAME',
+  'TAILSHIP_LOKI_PASSWORD',
+  'TAILSHIP_LOKI_BEARER_TOKEN',
+  'TAILSHIP_OTLP_AUTHORIZATION',
+  'TAILSHIP_SINK_UNHEALTHY_MS',
 ];
 
 export function knownTailshipNames(): string[] {

@@ -100,11 +100,11 @@ describe.skipIf(!available)('clickhouse sink on a real ClickHouse', () => {
 
     const bad = sinkFor(`clickhouse+${ch.url}/tsdb.audit3`, { TAILSHIP_CLICKHOUSE_USER: ch.user, TAILSHIP_CLICKHOUSE_PASSWORD: 'wrong-pw-123' });
     const err = await rejection(bad.sink.send(makeBatch({ n: 2 })));
-    expect({ kind: err.kind, code: err.code }).toEqual({ kind: 'blocked', code: ErrorCodes.SINK_CLICKHOUSE_AUTH });
+    expect({ kind: err.kind, code: err.code }).toEqual({ kind: 'blocked', code: ErrorCodes.SINK_AUTH });
     expect(err.message).not.toContain('wrong-pw-123');
     expect(bad.cap.text()).not.toContain('wrong-pw-123');
     const unknown = sinkFor(`clickhouse+${ch.url}/tsdb.audit3`, { TAILSHIP_CLICKHOUSE_USER: 'nobody', TAILSHIP_CLICKHOUSE_PASSWORD: 'x' });
-    expect((await rejection(unknown.sink.send(makeBatch({ n: 1 })))).code).toBe(ErrorCodes.SINK_CLICKHOUSE_AUTH);
+    expect((await rejection(unknown.sink.send(makeBatch({ n: 1 })))).code).toBe(ErrorCodes.SINK_AUTH);
     await bad.sink.close();
     await unknown.sink.close();
   });

@@ -91,6 +91,8 @@ export function createStoreClient(o: StoreClientOptions): StoreClient {
   return {
     async post(path, body, headers, signal) {
       signal?.throwIfAborted();
+      // Closed: retryable, so the batch is kept and the next run sends it (the sink contract).
+      if (closed) throw new SinkError('retryable', ErrorCodes.SINK_CLOSED, `POST ${o.display}: the sink is closed`);
       const h: Record<string, string> = { ...o.headers, ...headers };
       let payload = body;
       if (o.gzipLevel > 0) {
@@ -107,6 +109,7 @@ export function createStoreClient(o: StoreClientOptions): StoreClient {
         return { status: res.statusCode, headers: res.headers, body: text };
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
+        if (closed) throw new SinkError('retryable', ErrorCodes.SINK_CLOSED, `${where}: the sink was closed during the request`, { cause: err });
         if (deadline.aborted) {
           throw new SinkError('retryable', ErrorCodes.SINK_NETWORK, `${where}: no complete answer within ${o.timeoutMs} ms (?timeout=)`, { cause: err });
         }
@@ -131,7 +134,9 @@ export function createStoreClient(o: StoreClientOptions): StoreClient {
 
 /**
  * A whole-request answer that is not a success, as the SinkError the deliverer acts on: 408/429/5xx retry
- * (Retry-After honoured), 413 split, 401/403 blocked (with the fix `authFix`), other 4xx rejected.
+ * (Retry-After honoured), 413 split, 401/403 blocked (with the fix `authFix`), other 4xx rejected. 413 and
+ * 401/403 carry the shared codes SINK_TOO_LARGE and SINK_AUTH (the sink contract: the same fault has the same
+ * code whatever the store); the rest carry the store's `code`.
  */
 export function statusError(where: string, reply: StoreReply, code: ErrorCode, authFix: string, now = Date.now()): SinkError {
   const text = reply.body.subarray(0, ERROR_BODY_LIMIT).toString('utf8');
@@ -141,8 +146,8 @@ export function statusError(where: string, reply: StoreReply, code: ErrorCode, a
   if (s === 408 || s === 429 || s >= 500) {
     return new SinkError('retryable', code, `${where}: the store answered ${s}${said}`, { ...extra, retryAfterMs: parseRetryAfter(reply.headers['retry-after'], now) });
   }
-  if (s === 413) return new SinkError('too-large', code, `${where}: the store answered 413 (request too large)${said}`, extra);
-  if (s === 401 || s === 403) return new SinkError('blocked', code, `${where}: the store answered ${s}${said}; fix: ${authFix}`, extra);
+  if (s === 413) return new SinkError('too-large', ErrorCodes.SINK_TOO_LARGE, `${where}: the store answered 413 (request too large)${said}`, extra);
+  if (s === 401 || s === 403) return new SinkError('blocked', ErrorCodes.SINK_AUTH, `${where}: the store answered ${s}${said}; fix: ${authFix}`, extra);
   if (s === 404) return new SinkError('blocked', code, `${where}: the store answered 404${said}; fix: check the sink URI's host, port and path`, extra);
   if (s >= 300 && s < 400) return new SinkError('blocked', code, `${where}: the store answered a redirect ${s}; fix: set the sink URI to the final address`, extra);
   if (s >= 400 && s < 500) return new SinkError('rejected', code, `${where}: the store rejected the request with ${s}${said}`, extra);

@@ -96,9 +96,9 @@ describe('clickhouse answers → sink error kinds', () => {
     expect(clickHouseCode({}, 'Code: 60, e.displayText() = DB::Exception: Table x doesn\'t exist.')).toBe(60);
   });
   it.each([
-    [401, 'Code: 192, e.displayText() = DB::Exception: Unknown user nobody', 'blocked', ErrorCodes.SINK_CLICKHOUSE_AUTH],
-    [401, 'Code: 193, Wrong password', 'blocked', ErrorCodes.SINK_CLICKHOUSE_AUTH],
-    [403, 'Code: 516. DB::Exception: default: Authentication failed', 'blocked', ErrorCodes.SINK_CLICKHOUSE_AUTH],
+    [401, 'Code: 192, e.displayText() = DB::Exception: Unknown user nobody', 'blocked', ErrorCodes.SINK_AUTH],
+    [401, 'Code: 193, Wrong password', 'blocked', ErrorCodes.SINK_AUTH],
+    [403, 'Code: 516. DB::Exception: default: Authentication failed', 'blocked', ErrorCodes.SINK_AUTH],
     [404, "Code: 60, Table ts.nope doesn't exist.", 'blocked', ErrorCodes.SINK_CLICKHOUSE_NO_TABLE],
     [404, "Code: 81, Database nodb doesn't exist", 'blocked', ErrorCodes.SINK_CLICKHOUSE_NO_TABLE],
     [500, 'Code: 27, Cannot parse input: expected "', 'rejected', ErrorCodes.SINK_CLICKHOUSE_ROW_REJECTED], // 18.16 says 500
@@ -107,7 +107,7 @@ describe('clickhouse answers → sink error kinds', () => {
     [500, 'Code: 252, Too many parts (300)', 'retryable', ErrorCodes.SINK_CLICKHOUSE_SERVER],
     [503, '', 'retryable', ErrorCodes.SINK_CLICKHOUSE_SERVER],
     [502, '<html>bad gateway</html>', 'retryable', ErrorCodes.SINK_CLICKHOUSE_SERVER],
-    [413, '', 'too-large', ErrorCodes.SINK_CLICKHOUSE_TOO_LARGE],
+    [413, '', 'too-large', ErrorCodes.SINK_TOO_LARGE],
     [500, 'Code: 164, Cannot execute query in readonly mode', 'blocked', ErrorCodes.SINK_CLICKHOUSE_TABLE],
     [404, 'not found', 'blocked', ErrorCodes.SINK_CLICKHOUSE_TABLE],
     [400, 'bad request', 'rejected', ErrorCodes.SINK_CLICKHOUSE_ROW_REJECTED],

@@ -85,6 +85,7 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
       text = await readPrefix(res.body, RESPONSE_BODY_LIMIT);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
+      if (closed) throw closedError('clickhouse');
       if (deadline.aborted) {
         throw new SinkError('retryable', ErrorCodes.SINK_CLICKHOUSE_NETWORK, `${where}: no complete answer within ${cfg.timeoutMs} ms (?timeout=)`, { cause: err });
       }
@@ -121,9 +122,23 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
     return ready;
   }
 
-  async function send(batch: Batch, signal?: AbortSignal): Promise<void> {
+  /** Sends under way: close() waits for them before it closes the pool (the sink contract). */
+  const inFlight = new Set<Promise<void>>();
+
+  function send(batch: Batch, signal?: AbortSignal): Promise<void> {
+    if (closed) return Promise.reject(closedError('clickhouse'));
+    const p = sendNow(batch, signal);
+    const tracked = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    inFlight.add(tracked);
+    void tracked.then(() => inFlight.delete(tracked));
+    return p;
+  }
+
+  async function sendNow(batch: Batch, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    if (closed) throw closedError('clickhouse');
     if (batch.events.length === 0) return;
     const f = await features(signal);
     const rows = rowsBody(batch);
@@ -151,6 +166,7 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      await Promise.all([...inFlight]);
       const made = pool.made();
       if (!made) return; // never sent: undici was never loaded
       await closePoolGracefully(await made);

@@ -27,7 +27,8 @@ export function clickHouseCode(headers: Record<string, string | string[] | undef
 }
 
 /**
- * Maps an answer that is not 200 to the SinkError the deliverer acts on. ClickHouse's code decides first: 18.16
+ * Maps an answer that is not 200 to the SinkError the deliverer acts on. Credentials and size carry the shared
+ * SINK_AUTH and SINK_TOO_LARGE (the sink contract: one fault, one code, whatever the store). ClickHouse's code decides first: 18.16
  * answers 500 for a row it cannot parse and 404 for a missing table, newer servers 400 and 404, so the HTTP
  * status alone would retry a bad batch forever on the old server.
  */
@@ -37,7 +38,7 @@ export function responseError(where: string, status: number, headers: Record<str
   const extra = { statusCode: status, responseBody: body || undefined };
   const ch = chCode === undefined ? '' : ` (ClickHouse code ${chCode})`;
   if (chCode !== undefined && AUTH.has(chCode)) {
-    return new SinkError('blocked', ErrorCodes.SINK_CLICKHOUSE_AUTH, `${where}: ClickHouse refused the credentials${ch}${said}; fix: set TAILSHIP_CLICKHOUSE_USER and TAILSHIP_CLICKHOUSE_PASSWORD to a user allowed to INSERT into the table (and to CREATE it with ?create=true)`, { ...extra});
+    return new SinkError('blocked', ErrorCodes.SINK_AUTH, `${where}: ClickHouse refused the credentials${ch}${said}; fix: set TAILSHIP_CLICKHOUSE_USER and TAILSHIP_CLICKHOUSE_PASSWORD to a user allowed to INSERT into the table (and to CREATE it with ?create=true)`, { ...extra});
   }
   if (chCode !== undefined && NO_TABLE.has(chCode)) {
     return new SinkError('blocked', ErrorCodes.SINK_CLICKHOUSE_NO_TABLE, `${where}: the table does not exist${ch}${said}; fix: add ?create=true to the sink URI (tailship creates it as a ReplacingMergeTree), or create it yourself`, { ...extra});
@@ -49,10 +50,10 @@ export function responseError(where: string, status: number, headers: Record<str
     return new SinkError('rejected', ErrorCodes.SINK_CLICKHOUSE_ROW_REJECTED, `${where}: ClickHouse could not parse a row of the batch${ch}${said}`, { ...extra});
   }
   if (status === 413) { // ClickHouse streams the body and has no size limit of its own: a proxy in front answers 413
-    return new SinkError('too-large', ErrorCodes.SINK_CLICKHOUSE_TOO_LARGE, `${where}: the request is too large (${status})${ch}${said}`, { ...extra});
+    return new SinkError('too-large', ErrorCodes.SINK_TOO_LARGE, `${where}: the request is too large (${status})${ch}${said}`, { ...extra});
   }
   if (status === 401 || status === 403) {
-    return new SinkError('blocked', ErrorCodes.SINK_CLICKHOUSE_AUTH, `${where}: answered ${status}${ch}${said}; fix: set TAILSHIP_CLICKHOUSE_USER and TAILSHIP_CLICKHOUSE_PASSWORD`, { ...extra});
+    return new SinkError('blocked', ErrorCodes.SINK_AUTH, `${where}: answered ${status}${ch}${said}; fix: set TAILSHIP_CLICKHOUSE_USER and TAILSHIP_CLICKHOUSE_PASSWORD`, { ...extra});
   }
   if (status === 404 && chCode === undefined) {
     return new SinkError('blocked', ErrorCodes.SINK_CLICKHOUSE_TABLE, `${where}: answered 404 without a ClickHouse error: is this the ClickHouse HTTP port (8123/8443)?${said}`, { ...extra});

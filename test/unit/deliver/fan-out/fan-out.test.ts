@@ -103,6 +103,42 @@ describe('fan-out: one read, every sink', () => {
   });
 });
 
+describe('fan-out: tailship_events_shipped_total counts an event once (SPEC §5: per logstore), per sink in tailship_sink_events_total', () => {
+  const value = async (t: ReturnType<typeof setup>, name: string, labels: Record<string, string>) =>
+    (await t.metrics.registry.getSingleMetric(name)!.get()).values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
+
+  test('two sinks: counted once, when both acknowledged; each sink has its own count', async () => {
+    const slow = deferred();
+    const t = setup({ 'a:1': () => 'ok', 'b:1': () => slow.promise });
+    const p = t.fan.deliver(makeBatch({ n: 5 }));
+    await t.time.settle();
+    expect(await value(t, 'tailship_events_shipped_total', { logstore: 'audit-store' })).toBe(0); // b has not acknowledged
+    expect(await value(t, 'tailship_sink_events_total', { sink: 'a' })).toBe(5);
+    slow.resolve();
+    await p;
+    expect(await value(t, 'tailship_events_shipped_total', { logstore: 'audit-store' })).toBe(5);
+    expect(await value(t, 'tailship_sink_events_total', { sink: 'a' })).toBe(5);
+    expect(await value(t, 'tailship_sink_events_total', { sink: 'b' })).toBe(5);
+    await t.fan.deliver(makeBatch({ n: 3 }));
+    expect(await value(t, 'tailship_events_shipped_total', { logstore: 'audit-store' })).toBe(8);
+  });
+
+  test('a sink that split a batch (413) and dead-lettered one half: only what both settled without the dead letter counts', async () => {
+    const t = setup({
+      'a:1': () => 'ok',
+      'b:1': (b) => (b.events.length > 2 ? new SinkError('too-large', 'big', { statusCode: 413 }) : b.id.endsWith('.1') ? new SinkError('rejected', 'bad', { statusCode: 400 }) : 'ok'),
+    });
+    expect(await t.fan.deliver(makeBatch({ n: 4 }))).toBe('dead-lettered');
+    expect(await value(t, 'tailship_events_shipped_total', { logstore: 'audit-store' })).toBe(2);
+  });
+
+  test('one sink: as before, the deliverer counts what the store acknowledged', async () => {
+    const t = setup({ 'a:1': () => 'ok' });
+    await t.fan.deliver(makeBatch({ n: 4 }));
+    expect(await value(t, 'tailship_events_shipped_total', { logstore: 'audit-store' })).toBe(4);
+  });
+});
+
 describe('fan-out: per-sink stages', () => {
   const dropOdd: EventProcessor = (e) => (JSON.parse(e.raw).seq % 2 === 1 ? null : e);
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { Batch } from '../../../../src/batch/batch.js';
 import { createDeadLetterSpool, type DeadLetterSpool } from '../../../../src/deliver/dead-letter.js';
 import { createDeliverer } from '../../../../src/deliver/deliverer.js';
 import { createSink } from '../../../../src/deliver/create-sink.js';
@@ -11,7 +10,6 @@ import { ErrorCodes } from '../../../../src/errors.js';
 import { createMetrics } from '../../../../src/observe/metrics.js';
 import { goTime, startFakeLoki, type FakeLoki } from '../../../helpers/fake-loki.js';
 import { captureLogger, makeBatch, objectEvent, tempDir } from '../support.js';
-import { sinkContract } from '../fan-out/sink-contract-lite.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -29,11 +27,6 @@ function lokiSink(loki: FakeLoki, query = '', env: Record<string, string> = {}, 
 }
 const allEntries = (loki: FakeLoki) => [...loki.streams.values()].flatMap((s) => s.entries);
 
-sinkContract('loki', async () => {
-  const loki = await startFakeLoki();
-  const sink = createSink(`loki+${loki.url}`, { logger: captureLogger().logger, metrics: createMetrics(), env: {}, stateDir: '/x' });
-  return { sink, stored: (b: Batch) => allEntries(loki).filter((e) => b.events.some((x) => x.raw === e.line)).length, stop: () => loki.close() };
-});
 
 describe('loki sink', () => {
   test('one stream per batch with low-cardinality labels only; one line per event, the event JSON; ns timestamps', async () => {

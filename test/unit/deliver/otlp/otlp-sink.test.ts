@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { Batch } from '../../../../src/batch/batch.js';
 import { createDeadLetterSpool } from '../../../../src/deliver/dead-letter.js';
 import { createDeliverer } from '../../../../src/deliver/deliverer.js';
 import { createSink } from '../../../../src/deliver/create-sink.js';
@@ -9,11 +8,9 @@ import { SinkError, type Sink } from '../../../../src/deliver/sink.js';
 import { encodeExportLogsRequest } from '../../../../src/deliver/sinks/otlp/encode.js';
 import { ErrorCodes } from '../../../../src/errors.js';
 import { createMetrics } from '../../../../src/observe/metrics.js';
-import { eventIdOf } from '../../../../src/schema/index.js';
 import { anyValue, attrs, loadOtlpProto, startFakeOtlp, type FakeOtlp } from '../../../helpers/fake-otlp.js';
 import { captureLogger, makeBatch, seeded, tempDir } from '../support.js';
 import { fixtureBatches } from '../../schema/fixture-events.js';
-import { sinkContract } from '../fan-out/sink-contract-lite.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -30,15 +27,6 @@ function otlpSink(o: FakeOtlp, query = '', env: Record<string, string> = {}, dea
   return sink;
 }
 
-sinkContract('otlp', async () => {
-  const o = await startFakeOtlp();
-  const sink = createSink(`otlp+${o.url}`, { logger: captureLogger().logger, metrics: createMetrics(), env: {}, stateDir: '/x' });
-  return {
-    sink,
-    stored: (b: Batch) => o.records().filter((r) => b.events.some((e) => attrs(r.attributes)['k8s.audit.event_id'] === eventIdOf(e, b.tags))).length,
-    stop: () => o.close(),
-  };
-});
 
 describe('otlp encoder, checked with the official proto', () => {
   test('every real fixture event: one LogRecord each, decoded with opentelemetry-proto, fields as encoded', async () => {
