@@ -20,6 +20,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../helpers/audit-gen.js';
 import { diffKeys, formatDiff } from '../helpers/ndjson.js';
+import { waitUntil } from '../helpers/agent-process.js';
 import { scenario, sleep, type Harness } from './harness.js';
 
 /** Delivered events whose offset the checkpoint on disk does not cover yet: what a restart will send again. */
@@ -84,8 +85,12 @@ describe('SIGKILL at random moments during rotation (§2.11 #11)', () => {
     // --backfill: should a kill come before the first checkpoint was saved, the next start is again a "first start",
     // and what rotated meanwhile must still be read (without it SPEC would let those backups be skipped).
     for (let k = 0; k < KILLS; k++) {
-      const agent = h.start(['--backfill']);
+      const agent = h.start(['--backfill', '--log-level', 'info']);
       if (down.length) down.at(-1)![1] = Date.now() - t0;
+      // The random moment is counted from when the agent runs (it logged that it started), not from the spawn:
+      // a kill while node still loads modules tests nothing, and on a loaded machine startup alone can take
+      // longer than the whole window.
+      await waitUntil(() => agent.exit ?? agent.logs.some((l) => l.msg === 'tailship started'), () => `agent ${k + 1} to start\n${agent.stderrTail()}`, { timeoutMs: 30_000 });
       const afterMs = rng.int(250, 2000);
       await sleep(afterMs);
       if (agent.exit) throw new Error(`agent exited on its own (code ${agent.exit.code}) before kill ${k + 1}:\n${agent.stderrTail()}`);

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { closePoolGracefully } from '../close-pool.js';
+import { lazyUndici } from './lazy-undici.js';
 import { ErrorCodes, type ErrorCode } from '../../errors.js';
 import { parseRetryAfter } from '../retry-after.js';
 import { SinkError } from '../sink.js';
@@ -78,13 +80,17 @@ export interface StoreClient {
 }
 
 export function createStoreClient(o: StoreClientOptions): StoreClient {
-  const pool = new Pool(o.origin, {
-    connections: STORE_CONNECTIONS,
-    keepAliveTimeout: 30_000,
-    headersTimeout: o.timeoutMs,
-    bodyTimeout: o.timeoutMs,
-    connect: { rejectUnauthorized: !o.insecure, ...(o.ca ? { ca: o.ca } : {}) },
-  });
+  // undici is loaded on the first request, never for an agent that never sends (lazy-undici.ts).
+  const pool = lazyUndici<Pool>(
+    (undici) =>
+      new undici.Pool(o.origin, {
+        connections: STORE_CONNECTIONS,
+        keepAliveTimeout: 30_000,
+        headersTimeout: o.timeoutMs,
+        bodyTimeout: o.timeoutMs,
+        connect: { rejectUnauthorized: !o.insecure, ...(o.ca ? { ca: o.ca } : {}) },
+      }),
+  );
   const maxBody = o.maxBodyBytes ?? 64 << 20;
   let closed: Promise<void> | undefined;
 
@@ -103,7 +109,7 @@ export function createStoreClient(o: StoreClientOptions): StoreClient {
       const requestSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
       const where = `POST ${o.display}${path.split('?')[0]}`;
       try {
-        const res = await pool.request({ path, method: 'POST', headers: h, body: payload, signal: requestSignal });
+        const res = await (await pool.get()).request({ path, method: 'POST', headers: h, body: payload, signal: requestSignal });
         const ok = res.statusCode >= 200 && res.statusCode < 300;
         const text = await readPrefix(res.body, ok ? maxBody : ERROR_BODY_LIMIT);
         return { status: res.statusCode, headers: res.headers, body: text };
@@ -124,11 +130,8 @@ export function createStoreClient(o: StoreClientOptions): StoreClient {
   };
 
   async function closeOnce(): Promise<void> {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 2000)));
-      const outcome = await Promise.race([pool.close().then(() => 'closed' as const), late]);
-      clearTimeout(timer);
-      if (outcome === 'late') await pool.destroy();
+    const made = pool.made();
+    if (made) await closePoolGracefully(await made); // never sent: nothing was loaded, nothing to close
   }
 }
 
