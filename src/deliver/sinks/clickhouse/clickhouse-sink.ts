@@ -67,32 +67,7 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
   let ready: Promise<ServerFeatures> | undefined;
   let closed = false;
 
-  /** One request; resolves with the body of a 200, else throws the mapped SinkError. */
-  async function request(what: string, params: Record<string, string>, body: Buffer | string, headers: Record<string, string>, signal?: AbortSignal): Promise<string> {
-    const deadline = AbortSignal.timeout(cfg.timeoutMs);
-    const requestSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    const where = `clickhouse ${cfg.display}: ${what}`;
-    const path = `${cfg.basePath}?${new URLSearchParams(params).toString()}`;
-    let status: number;
-    let resHeaders: Record<string, string | string[] | undefined>;
-    let text: string;
-    try {
-      const res = await pool.request({ path, method: 'POST', headers: { ...auth, ...headers }, body, signal: requestSignal });
-      status = res.statusCode;
-      resHeaders = res.headers;
-      text = await readPrefix(res.body, RESPONSE_BODY_LIMIT);
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      if (deadline.aborted) {
-        throw new SinkError('retryable', ErrorCodes.SINK_CLICKHOUSE_NETWORK, `${where}: no complete answer within ${cfg.timeoutMs} ms (?timeout=)`, { cause: err });
-      }
-      throw networkError(where, err);
-    }
-    // A 200 whose body is an exception: the server sent its headers before the error (progress headers in the
-    // user's profile); wait_end_of_query=1 prevents it, this catches it anyway.
-    if (status === 200 && !/^Code: \d+|DB::Exception/.test(text)) return text;
-    throw responseError(where, status === 200 ? 500 : status, resHeaders, text);
-  }
+  const request = requester(pool, cfg, auth);
 
   async function init(signal?: AbortSignal): Promise<ServerFeatures> {
     const version = (await request('SELECT version()', {}, 'SELECT version()', {}, signal)).trim();
@@ -151,6 +126,37 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
       closed = true;
       await closePoolGracefully(pool);
     },
+  };
+}
+
+/** One request; resolves with the body of a 200, else throws the mapped SinkError. */
+type Request = (what: string, params: Record<string, string>, body: Buffer | string, headers: Record<string, string>, signal?: AbortSignal) => Promise<string>;
+
+function requester(pool: Pool, cfg: ClickHouseConfig, auth: Record<string, string>): Request {
+  return async function request(what: string, params: Record<string, string>, body: Buffer | string, headers: Record<string, string>, signal?: AbortSignal): Promise<string> {
+    const deadline = AbortSignal.timeout(cfg.timeoutMs);
+    const requestSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const where = `clickhouse ${cfg.display}: ${what}`;
+    const path = `${cfg.basePath}?${new URLSearchParams(params).toString()}`;
+    let status: number;
+    let resHeaders: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const res = await pool.request({ path, method: 'POST', headers: { ...auth, ...headers }, body, signal: requestSignal });
+      status = res.statusCode;
+      resHeaders = res.headers;
+      text = await readPrefix(res.body, RESPONSE_BODY_LIMIT);
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (deadline.aborted) {
+        throw new SinkError('retryable', ErrorCodes.SINK_CLICKHOUSE_NETWORK, `${where}: no complete answer within ${cfg.timeoutMs} ms (?timeout=)`, { cause: err });
+      }
+      throw networkError(where, err);
+    }
+    // A 200 whose body is an exception: the server sent its headers before the error (progress headers in the
+    // user's profile); wait_end_of_query=1 prevents it, this catches it anyway.
+    if (status === 200 && !/^Code: \d+|DB::Exception/.test(text)) return text;
+    throw responseError(where, status === 200 ? 500 : status, resHeaders, text);
   };
 }
 
