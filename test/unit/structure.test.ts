@@ -17,7 +17,6 @@ const KNOWN_LONG = new Set<string>([
   'cli.ts main',
   'deliver/deliverer.ts createDeliverer',
   'deliver/fan-out.ts createFanOut',
-  'deliver/sinks/file-sink.ts createFileSink',
   'inputs/webhook/server.ts startServer',
   'observe/metrics.ts createMetrics',
   'process/legacy-join.ts createLegacyJoin',
