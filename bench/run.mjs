@@ -1,6 +1,8 @@
 // tailship benchmark (issue 6). `npm run bench -- [--size 1G] [--runs 3] [--only http,http-plain,file,limits,fluent-bit]
 //                                              [--steady] [--steady-seconds 60] [--profile http|http-plain|file]
-//                                              [--store-delay MS: the store answers each batch MS later]`
+//                                              [--store-delay MS: the store answers each batch MS later]
+//                                              [--launch node|command: `node dist/cli.js` with no node flags, or
+//                                               dist/cli.js executed through its shebang; default: node + the shebang's flags]`
 // See bench/README.md for what each row means and the latest figures.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -48,7 +50,15 @@ function shebangNodeArgs() {
     return [];
   }
 }
-const NODE_ARGS_GIVEN = argv.includes('--node-args');
+/**
+ * `--launch node`: `node dist/cli.js` without node flags, as a user may start it (the agent relaunches itself
+ * under the heap flags: src/launch/heap-bound.ts). `--launch command`: dist/cli.js executed, so its shebang's
+ * `env -S node …` runs. GNU time's peak RSS is then the larger of the launched process and its child (wait4), CPU
+ * the sum of both.
+ */
+const LAUNCH = opt('--launch', '');
+if (LAUNCH !== '' && LAUNCH !== 'node' && LAUNCH !== 'command') throw new Error(`--launch ${LAUNCH}: give node or command`);
+const NODE_ARGS_GIVEN = argv.includes('--node-args') || LAUNCH !== '';
 let NODE_ARGS = (opt('--node-args', '') || '').split(' ').filter(Boolean);
 
 const log = (m) => process.stderr.write(`${m}\n`);
@@ -277,7 +287,7 @@ async function runTailship(variant, i, ctx, { cpuProf } = {}) {
   const nodeArgs = [...NODE_ARGS, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, 'prof')] : [])];
   const args = [...nodeArgs, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', sink, '--listen', 'off', '--exit-when-idle', ...AGENT_ARGS];
   const storeCpu0 = (await ctx.store.state()).cpu;
-  const m = await measure(process.execPath, args, {
+  const m = await measure(LAUNCH === 'command' ? CLI : process.execPath, LAUNCH === 'command' ? args.slice(nodeArgs.length + 1) : args, {
     logFile: path.join(dir, 'tailship.log'),
     until: variant === 'file' ? undefined : done,
   });
@@ -504,7 +514,11 @@ async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const m = machine();
   log(`machine: ${m.nproc} × ${m.cpu}, ${m.memGB} GiB, node ${m.node}, load ${m.loadavg.join(' ')}; ${hasTime ? 'GNU time' : '/proc sampling'} for CPU and RSS`);
-  log(`tailship runs as: node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')} (node flags from ${NODE_ARGS_GIVEN ? '--node-args' : "the command's shebang"})`);
+  log(
+    LAUNCH === 'command'
+      ? `tailship runs as: ${path.relative(ROOT, CLI)} (executed: its shebang's node flags)`
+      : `tailship runs as: node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')} (node flags from ${LAUNCH === 'node' ? '--launch node: none' : NODE_ARGS_GIVEN ? '--node-args' : "the command's shebang"})`,
+  );
 
   if (flag('--steady')) {
     const r = await steady();

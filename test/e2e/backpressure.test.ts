@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { afterEach, expect, test, vi } from 'vitest';
 import { createWorkspace, killAllAgents, scrapeMetric, type Workspace } from '../helpers/agent-process.js';
-import { mb, metricsPort, MiB, readCheckpoints, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore } from './support.js';
+import { mb, metricsPort, MiB, readCheckpoints, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore, shebangNodeOptions } from './support.js';
 
 // Overrides for investigation only (defaults are the test): E2E_BACKLOG_MB, E2E_DOWN_MS, and E2E_AGENT_NODE_OPTIONS
 // (e.g. the DaemonSet's `--max-old-space-size=128`; by default the agent runs with no NODE_OPTIONS).
@@ -116,10 +116,3 @@ test('a backlog with the store down: RSS stays under 150 MB, the checkpoint stay
   }
 }, 300_000);
 
-/** The node flags of dist/cli.js's `#!/usr/bin/env -S node …` line. */
-function shebangNodeOptions(): string {
-  const first = fs.readFileSync(new URL('../../dist/cli.js', import.meta.url), 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first);
-  if (!m) throw new Error(`dist/cli.js has no node flags in its shebang: ${first}`);
-  return m[1]!;
-}

@@ -205,7 +205,8 @@ export interface CountingStore {
   close(): Promise<void>;
 }
 
-export async function startCountingStore(expected: number, opts: { up?: boolean } = {}): Promise<CountingStore> {
+/** `delayMs`: each request is answered that much later (a slow store: the agent's in-flight budget stays full). */
+export async function startCountingStore(expected: number, opts: { up?: boolean; delayMs?: number } = {}): Promise<CountingStore> {
   const counts = new Uint8Array(expected);
   const sockets = new Set<Socket>();
   let distinct = 0;
@@ -237,10 +238,14 @@ export async function startCountingStore(expected: number, opts: { up?: boolean 
       const body = req.headers['content-encoding'] === 'gzip' ? gunzipAsync(raw) : Promise.resolve(raw);
       body.then(
         (buf) => {
-          scan(buf.toString('utf8'));
-          requests++;
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end('{"ok":true}');
+          const answer = (): void => {
+            scan(buf.toString('utf8'));
+            requests++;
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end('{"ok":true}');
+          };
+          if (opts.delayMs) setTimeout(answer, opts.delayMs);
+          else answer();
         },
         () => {
           res.writeHead(400);
@@ -310,3 +315,14 @@ export async function startCountingStore(expected: number, opts: { up?: boolean 
 
 export const MiB = 1024 * 1024;
 export const mb = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
+
+/**
+ * The node flags of dist/cli.js's `#!/usr/bin/env -S node … --` line, as NODE_OPTIONS (the image sets the same):
+ * without the `--` that ends node's options there, which NODE_OPTIONS does not allow.
+ */
+export function shebangNodeOptions(): string {
+  const first = fs.readFileSync(new URL('../../dist/cli.js', import.meta.url), 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node (.*?)(?:\s+--)?$/.exec(first);
+  if (!m) throw new Error(`dist/cli.js has no node flags in its shebang: ${first}`);
+  return m[1]!;
+}

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { afterEach, expect, test, vi } from 'vitest';
 import { createWorkspace, killAllAgents, scrapeMetric, type Workspace } from '../helpers/agent-process.js';
 import { startFakeElasticsearch, type FakeEs } from '../helpers/fake-elasticsearch.js';
-import { httpGet, mb, metricsPort, MiB, readCheckpoints, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore } from './support.js';
+import { httpGet, mb, metricsPort, MiB, readCheckpoints, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore, shebangNodeOptions } from './support.js';
 
 const BACKLOG_BYTES = 16 * MiB;
 const BUDGET = 4 * MiB;
@@ -106,13 +106,6 @@ test('Elasticsearch up, an HTTP store down for 10 s: both get every event once, 
   }
 }, 180_000);
 
-/** The node flags of dist/cli.js's `#!/usr/bin/env -S node …` line. */
-function shebangNodeOptions(): string {
-  const first = fs.readFileSync(new URL('../../dist/cli.js', import.meta.url), 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first);
-  if (!m) throw new Error(`dist/cli.js has no node flags in its shebang: ${first}`);
-  return m[1]!;
-}
 
 test('?format=eventlist through the real agent: a Falco-like webhook consumer gets every fixture event once, each item an Event as read', async () => {
   const { createServer } = await import('node:http');

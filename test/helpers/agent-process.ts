@@ -86,6 +86,20 @@ function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.Proces
 }
 
 /** Spawns `node dist/cli.js run ARGS`, capturing stdout lines and stderr (parsed as pino JSON). */
+/**
+ * A pid and its children: `node dist/cli.js run` without the heap flags relaunches itself as a child on Node 20
+ * (src/launch/heap-bound.ts), which relays SIGTERM/SIGINT/SIGHUP and dies with its parent, but SIGSTOP/SIGCONT
+ * cannot be relayed.
+ */
+export function withChildren(pid: number): number[] {
+  try {
+    const kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return [pid, ...(kids ? kids.split(/\s+/).map(Number) : [])];
+  } catch {
+    return [pid];
+  }
+}
+
 export function startAgent(opts: StartAgentOptions): AgentProcess {
   if (!cliAvailable()) throw new Error(`${CLI} is missing: the agent is not built (npm run build)`);
   const child = spawn(process.execPath, [CLI, opts.command ?? 'run', ...opts.args], {
@@ -131,10 +145,10 @@ export function startAgent(opts: StartAgentOptions): AgentProcess {
       if (!exit) process.kill(child.pid!, signal);
     },
     pause() {
-      if (!exit) process.kill(child.pid!, 'SIGSTOP');
+      if (!exit) for (const pid of withChildren(child.pid!)) process.kill(pid, 'SIGSTOP');
     },
     resume() {
-      if (!exit) process.kill(child.pid!, 'SIGCONT');
+      if (!exit) for (const pid of withChildren(child.pid!)) process.kill(pid, 'SIGCONT');
     },
     async waitExit(timeoutMs = 30_000) {
       let timer: NodeJS.Timeout | undefined;

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { Pool } from 'undici';
 import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
@@ -15,6 +14,7 @@ import { closedError, SinkError, type Sink } from '../sink.js';
 import { sinkOptionError, sinkUriError } from '../sink-config-error.js';
 import { takeHttpRender } from '../render-http.js';
 import { USER_AGENT } from '../../version.js';
+import { lazyUndici } from './lazy-undici.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -154,13 +154,15 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
   }
   if (cfg.ca && cfg.url.protocol === 'http:') ctx.logger.warn({ sink: cfg.display }, 'http sink: ?ca= has no effect on a plain http:// URL');
 
-  const pool = new Pool(cfg.url.origin, {
-    connections: HTTP_CONNECTIONS,
-    keepAliveTimeout: 30_000,
-    headersTimeout: cfg.timeoutMs,
-    bodyTimeout: cfg.timeoutMs,
-    connect: { rejectUnauthorized: !cfg.insecure, ...(cfg.ca ? { ca: cfg.ca } : {}) },
-  });
+  const pool = lazyUndici(({ Pool }) =>
+    new Pool(cfg.url.origin, {
+      connections: HTTP_CONNECTIONS,
+      keepAliveTimeout: 30_000,
+      headersTimeout: cfg.timeoutMs,
+      bodyTimeout: cfg.timeoutMs,
+      connect: { rejectUnauthorized: !cfg.insecure, ...(cfg.ca ? { ca: cfg.ca } : {}) },
+    }),
+  );
   const path = `${cfg.url.pathname}${cfg.url.search}`;
 
   let closing: Promise<void> | undefined;
@@ -185,7 +187,7 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
     let resHeaders: Record<string, string | string[] | undefined>;
     let text = '';
     try {
-      const res = await pool.request({ path, method: 'POST', headers, body, signal: requestSignal });
+      const res = await (await pool.get()).request({ path, method: 'POST', headers, body, signal: requestSignal });
       status = res.statusCode;
       resHeaders = res.headers;
       if (status >= 200 && status < 300) {
@@ -208,7 +210,11 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
     send,
     close(): Promise<void> {
       // Once, whoever calls: a second close() waits for the first (the sink contract: close is idempotent).
-      closing ??= closePoolGracefully(pool);
+      // Never sent: undici was never loaded, and there is nothing to close.
+      closing ??= (async () => {
+        const made = pool.made();
+        if (made) await closePoolGracefully(await made);
+      })();
       return closing;
     },
   };

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { Pool } from 'undici';
+import { lazyUndici, type LazyClient } from '../lazy-undici.js';
+import type { Pool } from 'undici';
 import type { Batch } from '../../../batch/batch.js';
 import { ErrorCodes } from '../../../errors.js';
 import type { Logger } from '../../../observe/log.js';
@@ -53,21 +54,11 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
   if (cfg.insecure) {
     ctx.logger.warn({ sink: cfg.display }, 'clickhouse sink: TLS CERTIFICATE VERIFICATION IS OFF (?insecure=true); use ?ca=FILE for a private CA instead.');
   }
-  const pool = new Pool(cfg.origin, {
-    connections: CONNECTIONS,
-    keepAliveTimeout: 2_000, // ClickHouse closes idle keep-alive connections after 3 s (18.16 default keep_alive_timeout)
-    headersTimeout: cfg.timeoutMs,
-    bodyTimeout: cfg.timeoutMs,
-    connect: { rejectUnauthorized: !cfg.insecure, ...(cfg.ca ? { ca: cfg.ca } : {}) },
-  });
-  const auth: Record<string, string> = {};
-  if (cfg.user !== undefined) auth['x-clickhouse-user'] = cfg.user;
-  if (cfg.password !== undefined) auth['x-clickhouse-key'] = cfg.password;
+  const pool = lazyPool(cfg);
+  const request = requester(pool, cfg, authHeaders(cfg));
 
   let ready: Promise<ServerFeatures> | undefined;
   let closed = false;
-
-  const request = requester(pool, cfg, auth);
 
   async function init(signal?: AbortSignal): Promise<ServerFeatures> {
     const version = (await request('SELECT version()', {}, 'SELECT version()', {}, signal)).trim();
@@ -124,15 +115,37 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await closePoolGracefully(pool);
+      const made = pool.made();
+      if (!made) return; // never sent: undici was never loaded
+      await closePoolGracefully(await made);
     },
   };
+}
+
+/** The keep-alive pool, made (and undici imported) on the first request. */
+function lazyPool(cfg: ClickHouseConfig): LazyClient<Pool> {
+  return lazyUndici(({ Pool }) =>
+    new Pool(cfg.origin, {
+      connections: CONNECTIONS,
+      keepAliveTimeout: 2_000, // ClickHouse closes idle keep-alive connections after 3 s (18.16 default keep_alive_timeout)
+      headersTimeout: cfg.timeoutMs,
+      bodyTimeout: cfg.timeoutMs,
+      connect: { rejectUnauthorized: !cfg.insecure, ...(cfg.ca ? { ca: cfg.ca } : {}) },
+    }),
+  );
+}
+
+function authHeaders(cfg: ClickHouseConfig): Record<string, string> {
+  const auth: Record<string, string> = {};
+  if (cfg.user !== undefined) auth['x-clickhouse-user'] = cfg.user;
+  if (cfg.password !== undefined) auth['x-clickhouse-key'] = cfg.password;
+  return auth;
 }
 
 /** One request; resolves with the body of a 200, else throws the mapped SinkError. */
 type Request = (what: string, params: Record<string, string>, body: Buffer | string, headers: Record<string, string>, signal?: AbortSignal) => Promise<string>;
 
-function requester(pool: Pool, cfg: ClickHouseConfig, auth: Record<string, string>): Request {
+function requester(pool: LazyClient<Pool>, cfg: ClickHouseConfig, auth: Record<string, string>): Request {
   return async function request(what: string, params: Record<string, string>, body: Buffer | string, headers: Record<string, string>, signal?: AbortSignal): Promise<string> {
     const deadline = AbortSignal.timeout(cfg.timeoutMs);
     const requestSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
@@ -142,7 +155,7 @@ function requester(pool: Pool, cfg: ClickHouseConfig, auth: Record<string, strin
     let resHeaders: Record<string, string | string[] | undefined>;
     let text: string;
     try {
-      const res = await pool.request({ path, method: 'POST', headers: { ...auth, ...headers }, body, signal: requestSignal });
+      const res = await (await pool.get()).request({ path, method: 'POST', headers: { ...auth, ...headers }, body, signal: requestSignal });
       status = res.statusCode;
       resHeaders = res.headers;
       text = await readPrefix(res.body, RESPONSE_BODY_LIMIT);

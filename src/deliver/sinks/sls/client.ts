@@ -1,4 +1,5 @@
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
+import { lazyUndici, type LazyClient } from '../lazy-undici.js';
 import type { Logger } from '../../../observe/log.js';
 import type { SlsCredentials } from './credentials.js';
 import { parseRetryAfter } from '../../retry-after.js';
@@ -29,22 +30,25 @@ export const USER_AGENT = 'tailship';
  */
 export class SlsClient {
   readonly #opts: SlsOptions;
-  readonly #agent: Agent;
+  readonly #agent: LazyClient<Agent>;
   readonly #logger: Logger | undefined;
   #clockOffsetMs = 0;
 
   constructor(opts: SlsOptions, logger?: Logger) {
     this.#opts = opts;
     this.#logger = logger;
-    this.#agent = new Agent({
-      connections: 4,
-      keepAliveTimeout: 30_000,
-      connect: { timeout: Math.min(opts.timeoutMs, 10_000) },
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-      // Error bodies are a few hundred bytes; success bodies are empty.
-      maxResponseSize: 1 << 20,
-    });
+    this.#agent = lazyUndici(
+      ({ Agent }) =>
+        new Agent({
+          connections: 4,
+          keepAliveTimeout: 30_000,
+          connect: { timeout: Math.min(opts.timeoutMs, 10_000) },
+          headersTimeout: opts.timeoutMs,
+          bodyTimeout: opts.timeoutMs,
+          // Error bodies are a few hundred bytes; success bodies are empty.
+          maxResponseSize: 1 << 20,
+        }),
+    );
   }
 
   /** The headers of a request, with `Date`, `Content-MD5` and the v1 `Authorization` over them. */
@@ -74,7 +78,7 @@ export class SlsClient {
   /** Sends the request; resolves with the answer (any status), rejects only when there was none. */
   async request(req: SlsRequest, creds: SlsCredentials): Promise<SlsReply> {
     const target = requestTarget(this.#opts, req.project);
-    const res = await this.#agent.request({
+    const res = await (await this.#agent.get()).request({
       origin: target.origin,
       path: req.path,
       method: req.method,
@@ -110,6 +114,6 @@ export class SlsClient {
   }
 
   async close(): Promise<void> {
-    await this.#agent.close();
+    await (await this.#agent.made())?.close();
   }
 }

@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { getHeapStatistics } from 'node:v8';
+
+/**
+ * The V8 limits tailship is sized for (the `tailship` command's shebang and the image's NODE_OPTIONS give the same).
+ * Without them Node 20 on a 23 GiB machine allows a 4 GiB heap and a 16 MiB semi-space, and an agent catching up
+ * on a backlog peaks at ~250 MB RSS instead of ~160 (bench/README.md, "Bounding the heap however launched").
+ * V8 reads these only when the heap is set up: `v8.setFlagsFromString` after start changes nothing (measured).
+ */
+export const HEAP_FLAGS = ['--max-old-space-size=100', '--max-semi-space-size=4'] as const;
+/** Set in the relaunched process, so that it never relaunches again whatever its heap limit says. */
+export const RELAUNCHED_ENV = 'TAILSHIP_HEAP_BOUND';
+/** A heap limit above this means no `--max-old-space-size` was given (V8's default is ≥ 1 GiB on 64-bit). */
+const UNBOUNDED_LIMIT = 512 * 1024 * 1024;
+const COMMANDS = ['run', 'config', 'status', 'help', 'version'];
+const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+export interface LaunchFacts {
+  /** Arguments after the script, e.g. `['run', '--sink', …]`. */
+  args: readonly string[];
+  execArgv: readonly string[];
+  env: Record<string, string | undefined>;
+  heapSizeLimit: number;
+}
+
+/**
+ * Whether this process should be relaunched with HEAP_FLAGS: only for `run` (the long-lived command; `status`,
+ * `config` and `--help` finish in milliseconds), only when no heap size was given on the command line or in
+ * NODE_OPTIONS (an operator's own flags win), and never twice.
+ */
+export function needsHeapBound(f: LaunchFacts): boolean {
+  if (f.env[RELAUNCHED_ENV] !== undefined) return false;
+  if (!isRunCommand(f.args)) return false;
+  const given = [...f.execArgv, ...(f.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  if (given.some((a) => /^--max-old-space-size(=|$)|^--max-semi-space-size(=|$)/.test(a))) return false;
+  return f.heapSizeLimit > UNBOUNDED_LIMIT;
+}
+
+/** `run` is the default command; the first command word decides (a flag's value is never one of them). */
+function isRunCommand(args: readonly string[]): boolean {
+  if (args.includes('--help') || args.includes('-h') || args.includes('--version')) return false;
+  const command = args.find((a) => COMMANDS.includes(a));
+  return command === undefined || command === 'run';
+}
+
+/**
+ * Relaunch this process under HEAP_FLAGS when it runs without them. Returns null when the current process should
+ * go on (bounded already); otherwise it does not return: on Node ≥ 22.15 the process image is replaced
+ * (`process.execve`: same PID, no parent left), on older Node a child runs the agent with inherited stdio and this
+ * process only relays signals and its exit code (~7 MB of its own memory; the rest of its RSS is the node binary,
+ * shared with the child).
+ */
+export function relaunchWithHeapBound(): Promise<never> | null {
+  const facts: LaunchFacts = { args: process.argv.slice(2), execArgv: process.execArgv, env: process.env, heapSizeLimit: getHeapStatistics().heap_size_limit };
+  if (!needsHeapBound(facts)) {
+    if (process.env[RELAUNCHED_ENV] !== undefined) dieWithRelay();
+    return null;
+  }
+  // `--` ends node's own options, so that node never takes tailship's flags (`--env-file`) for its own.
+  const args = [...HEAP_FLAGS, ...process.execArgv, '--', ...process.argv.slice(1)];
+  const env = { ...process.env, [RELAUNCHED_ENV]: '1' };
+  const execve = (process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => void }).execve;
+  if (typeof execve === 'function') {
+    const emitWarning = process.emitWarning;
+    process.emitWarning = () => {}; // execve is experimental: its warning would be the agent's first stderr line
+    try {
+      execve.call(process, process.execPath, [process.execPath, ...args], env);
+    } catch {
+      // execve(2) failed: this process is unchanged; fall back to a child
+    } finally {
+      process.emitWarning = emitWarning;
+    }
+  }
+  return relayChild(args, env);
+}
+
+function relayChild(args: string[], env: NodeJS.ProcessEnv): Promise<never> {
+  // Its own process group: a terminal's Ctrl-C reaches only this process, which relays it once (a second signal
+  // tells the agent to leave at once, so the child must not get it twice).
+  // The IPC channel is the child's lifeline: it closes when this process dies, even by SIGKILL (dieWithRelay).
+  const child = spawn(process.execPath, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env, detached: true });
+  for (const sig of FORWARDED_SIGNALS) process.on(sig, () => child.kill(sig));
+  process.on('exit', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return new Promise<never>(() => {
+    child.on('error', (e) => {
+      process.stderr.write(`tailship: cannot start node with ${HEAP_FLAGS.join(' ')}: ${e.message}\n`);
+      process.exit(1);
+    });
+    child.on('exit', (code, signal) => {
+      // Leave as the child left: a signal death is reported the shell's way (128 + n).
+      if (signal !== null) {
+        process.removeAllListeners(signal);
+        process.kill(process.pid, signal);
+      }
+      process.exit(code ?? 1);
+    });
+  });
+}
+
+/**
+ * In a child of relayChild: when the relaying parent is gone (killed with SIGKILL: it could not pass that on),
+ * die the same way at once, as the one process the operator knows would have. The channel does not keep the
+ * agent alive.
+ */
+function dieWithRelay(): void {
+  const channel = (process as unknown as { channel?: { unref(): void } }).channel;
+  if (!channel || typeof process.send !== 'function') return; // execve'd: no parent to watch
+  const die = (): void => void process.kill(process.pid, 'SIGKILL');
+  process.on('disconnect', die);
+  channel.unref();
+  if (!process.connected) die(); // the parent died before this listener was there
+}

