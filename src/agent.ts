@@ -57,13 +57,9 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
   const deliverer = createFanOut({ uris: opts.sinks ?? [opts.sink], ctx: { logger, metrics, env, stateDir: opts.stateDir, deadLetter }, deadLetter, makeStages: sinkStageFactory(opts, metrics) });
   const unhealthyMs = sinkUnhealthyMs(env);
   for (const label of deliverer.labels) metrics.initSink(label);
-  for (const i of inputs) metrics.initInput(i.key);
   auditStageMetrics(metrics.registry); // the audit series exist on /metrics before the first line
-  // The webhook spool is recovered (synchronously) before the tailer reads it; acknowledged spool files are
-  // deleted from what the tailer reports as committed.
   let tailerRef: Tailer | undefined;
-  const webhookCfg = webhookConfig(opts);
-  const webhook = webhookCfg ? startWebhookReceiver(webhookCfg, { logger, registry: metrics.registry, committed: () => tailerRef?.fileProgress() ?? [] }) : undefined;
+  const webhook = startWebhookInput(opts, logger, metrics, () => tailerRef?.fileProgress() ?? []);
   const ledger = new AckLedger();
   const budget = new Budget(opts.maxInflightBytes);
   const waker = new Waker(clock);
@@ -150,4 +146,13 @@ function stopOnce(stop: StopState, checkpointer: Checkpointer, waker: Waker): 'g
   stop.stopping = true;
   waker.wake();
   return 'graceful';
+}
+
+/**
+ * The webhook receiver when --webhook-listen asks for it. Its spool is recovered (synchronously) before the tailer
+ * reads it; acknowledged spool files are deleted from what the tailer reports as committed.
+ */
+function startWebhookInput(opts: AgentOptions, logger: Logger, metrics: Metrics, committed: () => FileProgress[]) {
+  const cfg = webhookConfig(opts);
+  return cfg ? startWebhookReceiver(cfg, { logger, registry: metrics.registry, committed }) : undefined;
 }

@@ -31,7 +31,7 @@ const CLOSE_BRACE = 125;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 
-function skipWs(s: string, i: number): number {
+export function skipWs(s: string, i: number): number {
   for (let c = s.charCodeAt(i); c === 32 || c === 10 || c === 13 || c === 9; c = s.charCodeAt(++i));
   return i;
 }
@@ -102,7 +102,7 @@ function hasEscape(s: string, from: number, to: number): boolean {
 }
 
 /** The string token s[i, end) as a JS string: a slice, or JSON.parse when it holds escapes. */
-function decodeString(s: string, i: number, end: number): string {
+export function decodeString(s: string, i: number, end: number): string {
   const inner = s.slice(i + 1, end - 1);
   return inner.indexOf('\\') < 0 ? inner : (JSON.parse(s.slice(i, end)) as string);
 }

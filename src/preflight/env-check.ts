@@ -1,6 +1,7 @@
 // Items 5 and 7 of issue 10: env names that are almost right. A `TAILSHIP_` variable that is not known, and a
 // variable that looks like a mistyped `aliyun_logs_` prefix (`aliyun_log_a`), are warnings with the closest name.
 
+import { RELAUNCHED_ENV } from '../launch/heap-bound.js';
 import { ErrorCodes } from '../errors.js';
 import { closest, PREFIXES } from '../config/env-convention.js';
 import { FLAGS } from '../config/options.js';
@@ -18,7 +19,7 @@ const OTHER_KNOWN = [
   'TAILSHIP_REDACT',
   'TAILSHIP_WEBHOOK_KEY',
   'TAILSHIP_WEBHOOK_LISTEN',
-  'TAILSHIP_HEAP_BOUND', // internal: set by the heap-bound relaunch (src/launch/heap-bound.ts) in the agent it starts
+  RELAUNCHED_ENV, // set by the relaunch under the heap flags (src/launch/heap-bound.ts), never by the user
   // the stores of issue 14 (SPEC §10): credentials, and /readyz's sink threshold
   'TAILSHIP_CLICKHOUSE_USER',
   'TAILSHIP_CLICKHOUSE_PASSWORD',

@@ -29,6 +29,7 @@ export function tailSignals(logger: Logger, metrics: Metrics): TailSignals {
 /** Per-input series exist from the start (0), so that an alert on them works before the first event. */
 export function initInputSeries(metrics: Metrics, inputs: InputSpec[]): void {
   for (const { key: input } of inputs) {
+    metrics.initInput(input);
     metrics.filesLost.labels({ input }).inc(0);
     metrics.linesInvalidUtf8.labels({ input }).inc(0);
   }

@@ -37,7 +37,6 @@ export function toOcsf(input: SchemaInput, opts: SchemaOptions): JsonObject {
   const status = obj(ev.responseStatus);
   const ips = strList(ev.sourceIPs);
   const uri = str(ev.requestURI);
-  const q = uri ? uri.indexOf('?') : -1;
   const code = status ? num(status.code) : undefined;
   const decision = str(obj(ev.annotations)?.['authorization.k8s.io/decision']);
   const activity = ocsfActivity(str(ev.verb));
@@ -87,33 +86,48 @@ export function toOcsf(input: SchemaInput, opts: SchemaOptions): JsonObject {
       // src_endpoint needs at least one attribute: an event without sourceIPs still says where it was seen
       hostname: ips ? undefined : input.tags.__hostname__ ?? 'unknown',
     },
-    resources: ref ? [compact({
-      type: str(ref.subresource) ? `${str(ref.resource) ?? ''}/${str(ref.subresource)}` : str(ref.resource),
-      name: str(ref.name),
-      namespace: str(ref.namespace),
-      uid: str(ref.uid),
-      version: str(ref.resourceVersion),
-    })] : undefined,
-    http_request: uri || str(ev.userAgent) ? {
-      user_agent: str(ev.userAgent),
-      url: uri ? { url_string: uri, path: q < 0 ? uri : uri.slice(0, q), query_string: q < 0 ? undefined : uri.slice(q + 1) || undefined } : undefined,
-    } : undefined,
+    resources: ref ? [ocsfResource(ref)] : undefined,
+    http_request: ocsfHttpRequest(uri, str(ev.userAgent)),
     http_response: code !== undefined ? { code } : undefined,
-    metadata: {
-      version: OCSF_VERSION,
-      uid: input.eventId,
-      log_level: str(ev.level),
-      log_name: 'kubernetes-audit',
-      logged_time: Number(BigInt(input.event.time) * 1000n + BigInt(Math.floor(input.event.timeNs / 1e6))),
-      correlation_uid: str(ev.auditID),
-      profiles: ['datetime'],
-      product: { name: 'Kubernetes', vendor_name: 'CNCF', version: str(ev.apiVersion) },
-    },
+    metadata: ocsfMetadata(ev, input),
     cloud: input.tags.__cluster_id__ ? { provider: 'Kubernetes', account: { uid: input.tags.__cluster_id__ } } : undefined,
     observables: observables(str(user?.username), ips?.[0], uri),
     unmapped: unmapped(ev, opts),
   };
   return compact(doc) as JsonObject;
+}
+
+/** The object of the request, as one OCSF resource. */
+function ocsfResource(ref: JsonObject): unknown {
+  return compact({
+    type: str(ref.subresource) ? `${str(ref.resource) ?? ''}/${str(ref.subresource)}` : str(ref.resource),
+    name: str(ref.name),
+    namespace: str(ref.namespace),
+    uid: str(ref.uid),
+    version: str(ref.resourceVersion),
+  });
+}
+
+function ocsfHttpRequest(uri: string | undefined, userAgent: string | undefined): unknown {
+  if (!uri && !userAgent) return undefined;
+  const q = uri ? uri.indexOf('?') : -1;
+  return {
+    user_agent: userAgent,
+    url: uri ? { url_string: uri, path: q < 0 ? uri : uri.slice(0, q), query_string: q < 0 ? undefined : uri.slice(q + 1) || undefined } : undefined,
+  };
+}
+
+function ocsfMetadata(ev: JsonObject, input: SchemaInput): unknown {
+  return {
+    version: OCSF_VERSION,
+    uid: input.eventId,
+    log_level: str(ev.level),
+    log_name: 'kubernetes-audit',
+    logged_time: Number(BigInt(input.event.time) * 1000n + BigInt(Math.floor(input.event.timeNs / 1e6))),
+    correlation_uid: str(ev.auditID),
+    profiles: ['datetime'],
+    product: { name: 'Kubernetes', vendor_name: 'CNCF', version: str(ev.apiVersion) },
+  };
 }
 
 function observables(user: string | undefined, ip: string | undefined, uri: string | undefined): JsonObject[] | undefined {

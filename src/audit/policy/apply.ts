@@ -6,7 +6,7 @@
 
 import { dropReason, type Evaluator } from './evaluate.js';
 import { attributesOf, M_HEAD, M_LEVEL, M_REQUEST_OBJECT, M_RESPONSE_OBJECT, scanEvent, scanRest } from './scan-event.js';
-import { levelRank, type Decision } from './types.js';
+import { levelRank, type Decision, type RequestAttributes } from './types.js';
 
 export interface LineOutcome {
   decision: Decision;
@@ -21,17 +21,22 @@ export interface LineOutcome {
 const REQUEST = 2;
 const REQUEST_RESPONSE = 3;
 
+/** The decision for one event's attributes, and whether it drops the event (both paths, scan and parse). */
+function decide(ev: Evaluator, a: { attrs: RequestAttributes; stage: string; auditID: string }): LineOutcome {
+  const decision = ev.evaluate(a.attrs);
+  const outcome: LineOutcome = { decision, stage: a.stage, auditID: a.auditID };
+  const dropped = dropReason(decision, a.stage);
+  if (dropped) outcome.dropped = dropped;
+  return outcome;
+}
+
 /** Decides and applies the policy to one JSON object text. */
 export function applyPolicy(raw: string, ev: Evaluator): LineOutcome {
   const scanned = scanEvent(raw);
   if (!scanned) return applyParsed(raw, ev);
-  const decision = ev.evaluate(scanned.attrs);
-  const outcome: LineOutcome = { decision, stage: scanned.stage, auditID: scanned.auditID };
-  const dropped = dropReason(decision, scanned.stage);
-  if (dropped) {
-    outcome.dropped = dropped;
-    return outcome;
-  }
+  const outcome = decide(ev, scanned);
+  if (outcome.dropped) return outcome;
+  const { decision } = outcome;
   const target = levelRank(decision.level);
   const lowerLevel = levelRank(scanned.level) > target;
   const omf = decision.omitManagedFields && target >= REQUEST;
@@ -85,13 +90,9 @@ export function applyPolicy(raw: string, ev: Evaluator): LineOutcome {
 function applyParsed(raw: string, ev: Evaluator): LineOutcome {
   const obj = JSON.parse(raw) as Record<string, unknown>;
   const a = attributesOf(obj);
-  const decision = ev.evaluate(a.attrs);
-  const outcome: LineOutcome = { decision, stage: a.stage, auditID: a.auditID };
-  const dropped = dropReason(decision, a.stage);
-  if (dropped) {
-    outcome.dropped = dropped;
-    return outcome;
-  }
+  const outcome = decide(ev, a);
+  if (outcome.dropped) return outcome;
+  const { decision } = outcome;
   const target = levelRank(decision.level);
   let changed = false;
   if (target < REQUEST && 'requestObject' in obj) {

@@ -7,6 +7,10 @@
 // levels it reads), and the caller then uses JSON.parse. Duplicate keys: the last one wins, as in JSON.parse.
 
 import type { RequestAttributes } from './types.js';
+import { eachMember, isKey, keyHasEscape, skipValue, skipWs, stringEnd, stringValue } from './json-skip.js';
+import { pathOf } from './attributes-of.js';
+
+export { attributesOf, pathOf } from './attributes-of.js';
 
 /** Kinds of top-level members the processor may rewrite. */
 export const M_OTHER = 0;
@@ -51,70 +55,7 @@ const attrs: RequestAttributes = {
 };
 const result: ScannedEvent = { attrs, stage: '', level: '', auditID: '', spans: [], kinds: [], bodies: 0, restAt: -1, levelAt: -1, levelEnd: -1 };
 
-function skipWs(s: string, i: number): number {
-  for (;;) {
-    const c = s.charCodeAt(i);
-    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
-    else return i;
-  }
-}
-
-/**
- * `i` at an opening quote; returns the index past the closing quote (-1 if none): the first quote after an even
- * number of backslashes. One native search per quote, whatever the escapes in between (`\n` costs nothing).
- */
-function stringEnd(s: string, i: number): number {
-  let q = s.indexOf('"', i + 1);
-  while (q !== -1 && s.charCodeAt(q - 1) === 0x5c) {
-    let k = q - 2;
-    while (s.charCodeAt(k) === 0x5c) k--;
-    if (((q - 1 - k) & 1) === 0) break; // an even run of backslashes: they escape each other, not the quote
-    q = s.indexOf('"', q + 1);
-  }
-  return q === -1 ? -1 : q + 1;
-}
-
-/** The decoded string whose token is s[start, end) (quotes included). */
-function stringValue(s: string, start: number, end: number): string {
-  const v = s.slice(start + 1, end - 1);
-  return v.indexOf('\\') === -1 ? v : (JSON.parse(s.slice(start, end)) as string);
-}
-
-/** The key s[ks, ke) holds a backslash (keys are short: a bounded look). */
-function keyHasEscape(s: string, ks: number, ke: number): boolean {
-  for (let k = ks + 1; k < ke - 1; k++) if (s.charCodeAt(k) === 0x5c) return true;
-  return false;
-}
-
-/** `i` at a value; returns the index past it. */
-function skipValue(s: string, i: number): number {
-  const c = s.charCodeAt(i);
-  if (c === 0x22) return stringEnd(s, i);
-  if (c === 0x7b || c === 0x5b) {
-    let depth = 0;
-    for (;;) {
-      const d = s.charCodeAt(i);
-      if (d === 0x22) {
-        i = stringEnd(s, i);
-        if (i < 0) return -1;
-        continue;
-      }
-      if (d === 0x7b || d === 0x5b) depth++;
-      else if (d === 0x7d || d === 0x5d) {
-        if (--depth === 0) return i + 1;
-      } else if (Number.isNaN(d)) return -1;
-      i++;
-    }
-  }
-  // number, true, false, null
-  for (;;) {
-    const d = s.charCodeAt(i);
-    if (d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09 || Number.isNaN(d)) return i;
-    i++;
-  }
-}
-
-/** Reads a string value at `i` into `out[0]` ('' when the value is not a string); returns the index past it. */
+/** Reads a string value at `i` into `lastString` ('' when the value is not a string); returns the index past it. */
 let lastString = '';
 function readString(s: string, i: number): number {
   if (s.charCodeAt(i) === 0x22) {
@@ -125,32 +66,6 @@ function readString(s: string, i: number): number {
   }
   lastString = '';
   return skipValue(s, i);
-}
-
-/** Calls `onKey(keyStart, keyEnd, valueStart)` for each member of the object at `i`; it returns the value's end. */
-function eachMember(s: string, i: number, onKey: (ks: number, ke: number, vs: number) => number): number {
-  i = skipWs(s, i + 1);
-  if (s.charCodeAt(i) === 0x7d) return i + 1;
-  for (;;) {
-    if (s.charCodeAt(i) !== 0x22) return -1;
-    const ks = i;
-    const ke = stringEnd(s, i);
-    if (ke < 0 || keyHasEscape(s, ks, ke)) return -1;
-    i = skipWs(s, ke);
-    if (s.charCodeAt(i) !== 0x3a) return -1;
-    i = onKey(ks, ke, skipWs(s, i + 1));
-    if (i < 0) return -1;
-    i = skipWs(s, i);
-    const c = s.charCodeAt(i);
-    if (c === 0x2c) i = skipWs(s, i + 1);
-    else if (c === 0x7d) return i + 1;
-    else return -1;
-  }
-}
-
-/** The key s[ks, ke) (quotes included, no escapes) equals `name`. */
-function isKey(s: string, ks: number, ke: number, name: string): boolean {
-  return ke - ks === name.length + 2 && s.startsWith(name, ks + 1);
 }
 
 function scanUser(s: string, i: number): number {
@@ -406,37 +321,4 @@ export function scanRest(raw: string): ScannedEvent | undefined {
   if (at < 0) return result;
   result.restAt = -1;
   return scanMembers(raw, at, false);
-}
-
-/** The path of a request URI: without its query string. */
-export function pathOf(uri: string): string {
-  const q = uri.indexOf('?');
-  return q < 0 ? uri : uri.slice(0, q);
-}
-
-/** The same fields from a parsed event (the JSON.parse path, for what the scan leaves). */
-export function attributesOf(ev: Record<string, unknown>): { attrs: RequestAttributes; stage: string; level: string; auditID: string } {
-  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  const user = ev.user;
-  const ref = ev.objectRef;
-  const g = isObj(user) && Array.isArray(user.groups) ? (user.groups as unknown[]).filter((x): x is string => typeof x === 'string') : [];
-  return {
-    attrs: {
-      hasUser: isObj(user),
-      username: isObj(user) ? str(user.username) : '',
-      groups: g,
-      verb: str(ev.verb),
-      resourceRequest: isObj(ref),
-      namespace: isObj(ref) ? str(ref.namespace) : '',
-      apiGroup: isObj(ref) ? str(ref.apiGroup) : '',
-      resource: isObj(ref) ? str(ref.resource) : '',
-      subresource: isObj(ref) ? str(ref.subresource) : '',
-      name: isObj(ref) ? str(ref.name) : '',
-      path: pathOf(str(ev.requestURI)),
-    },
-    stage: str(ev.stage),
-    level: str(ev.level),
-    auditID: str(ev.auditID),
-  };
 }

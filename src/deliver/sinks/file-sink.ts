@@ -67,8 +67,8 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
   async function append(f: LogstoreFile, chunk: Buffer, signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();
     try {
-      if (!f.fh) await openActive(f);
-      if (f.size > 0 && f.size + chunk.length > rotateBytes) await rotate(f);
+      if (!f.fh) await openActive(dir, f);
+      if (f.size > 0 && f.size + chunk.length > rotateBytes) await rotate(dir, f, maxFiles, ctx.logger);
     } catch (err) {
       await closeQuietly(f);
       throw localWriteError(f.path, err);
@@ -86,40 +86,6 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
         await closeQuietly(f); // reopened (and re-measured) on the next attempt
       }
       throw localWriteError(f.path, err);
-    }
-  }
-
-  async function openActive(f: LogstoreFile): Promise<void> {
-    await mkdir(dir, { recursive: true });
-    f.fh = await open(f.path, 'a');
-    f.size = (await f.fh.stat()).size;
-    // A new directory entry is durable only once the directory is synced; rare (start, rotation), so cheap.
-    await syncDir(dir);
-  }
-
-  async function rotate(f: LogstoreFile): Promise<void> {
-    await closeQuietly(f);
-    if (f.nextN === undefined) f.nextN = await highestRotation(dir, f.stem) + 1;
-    let target = join(dir, `${f.stem}-${f.nextN}.ndjson`);
-    while (await exists(target)) target = join(dir, `${f.stem}-${++f.nextN}.ndjson`);
-    await rename(f.path, target);
-    f.nextN++;
-    ctx.logger.info({ path: f.path, rotatedTo: target, bytes: f.size }, 'file sink: rotated output file');
-    await openActive(f);
-    if (maxFiles > 0) await prune(f);
-  }
-
-  /** Delete the oldest rotated files of a logstore beyond maxFiles (the active file counts as one). */
-  async function prune(f: LogstoreFile): Promise<void> {
-    const rotated = await rotations(dir, f.stem);
-    for (const n of rotated.slice(0, Math.max(0, rotated.length - (maxFiles - 1)))) {
-      const old = join(dir, `${f.stem}-${n}.ndjson`);
-      try {
-        await unlink(old);
-        ctx.logger.info({ path: old, maxFiles }, 'file sink: deleted the oldest output file (?max-files=)');
-      } catch (err) {
-        ctx.logger.warn({ path: old, err: (err as Error).message }, 'file sink: cannot delete an old output file');
-      }
     }
   }
 
@@ -146,6 +112,41 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
       }));
     },
   };
+}
+
+async function openActive(dir: string, f: LogstoreFile): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  f.fh = await open(f.path, 'a');
+  f.size = (await f.fh.stat()).size;
+  // A new directory entry is durable only once the directory is synced; rare (start, rotation), so cheap.
+  await syncDir(dir);
+}
+
+/** Renames the full file to `{stem}-{n}.ndjson` (n above every existing one), starts a new one, prunes. */
+async function rotate(dir: string, f: LogstoreFile, maxFiles: number, logger: Logger): Promise<void> {
+  await closeQuietly(f);
+  if (f.nextN === undefined) f.nextN = await highestRotation(dir, f.stem) + 1;
+  let target = join(dir, `${f.stem}-${f.nextN}.ndjson`);
+  while (await exists(target)) target = join(dir, `${f.stem}-${++f.nextN}.ndjson`);
+  await rename(f.path, target);
+  f.nextN++;
+  logger.info({ path: f.path, rotatedTo: target, bytes: f.size }, 'file sink: rotated output file');
+  await openActive(dir, f);
+  if (maxFiles > 0) await prune(dir, f, maxFiles, logger);
+}
+
+/** Delete the oldest rotated files of a logstore beyond maxFiles (the active file counts as one). */
+async function prune(dir: string, f: LogstoreFile, maxFiles: number, logger: Logger): Promise<void> {
+  const rotated = await rotations(dir, f.stem);
+  for (const n of rotated.slice(0, Math.max(0, rotated.length - (maxFiles - 1)))) {
+    const old = join(dir, `${f.stem}-${n}.ndjson`);
+    try {
+      await unlink(old);
+      logger.info({ path: old, maxFiles }, 'file sink: deleted the oldest output file (?max-files=)');
+    } catch (err) {
+      logger.warn({ path: old, err: (err as Error).message }, 'file sink: cannot delete an old output file');
+    }
+  }
 }
 
 interface LogstoreFile {

@@ -124,6 +124,20 @@ export function parseHttpSinkUrl(input: URL, env: Record<string, string | undefi
   return cfg;
 }
 
+/** The request body of one batch: the rendered or default JSON, gzipped at `gzipLevel` (0: not). */
+async function requestBody(batch: Batch, render: ReturnType<typeof takeHttpRender>, gzipLevel: number): Promise<Buffer> {
+  if (gzipLevel > 0) {
+    // The JSON is only read by zlib: its buffer is reused by the next batch as soon as gzip is done.
+    const json = render ? render.writer(batch) : httpBatchBodyWriter(batch);
+    try {
+      return await gzipAsync(json.bytes(), { level: gzipLevel, chunkSize: GZIP_CHUNK_BYTES });
+    } finally {
+      json.release();
+    }
+  }
+  return render ? render.writer(batch).bytes() : httpBatchBodyBytes(batch); // undici may read it until the request is done: left to the GC
+}
+
 /**
  * `http://…` / `https://…` (SPEC §3): POSTs one batch per request as JSON (gzip by default) on a keep-alive
  * undici Pool of HTTP_CONNECTIONS connections, and maps the answer to an acknowledgement or a SinkError the
@@ -156,18 +170,7 @@ export function createHttpSink(url: URL, ctx: HttpSinkContext): Sink {
   async function send(batch: Batch, signal?: AbortSignal): Promise<void> {
     if (closing) throw closedError('http');
     signal?.throwIfAborted();
-    let body: Buffer;
-    if (cfg.gzipLevel > 0) {
-      // The JSON is only read by zlib: its buffer is reused by the next batch as soon as gzip is done.
-      const json = render ? render.writer(batch) : httpBatchBodyWriter(batch);
-      try {
-        body = await gzipAsync(json.bytes(), { level: cfg.gzipLevel, chunkSize: GZIP_CHUNK_BYTES });
-      } finally {
-        json.release();
-      }
-    } else {
-      body = render ? render.writer(batch).bytes() : httpBatchBodyBytes(batch); // undici may read it until the request is done: left to the GC
-    }
+    const body = await requestBody(batch, render, cfg.gzipLevel);
     const headers: Record<string, string> = {
       'user-agent': USER_AGENT, // a ?header.User-Agent= given by the user wins
       ...cfg.headers,

@@ -86,6 +86,45 @@ export function notAnEvent(v: unknown): string | undefined {
   return undefined;
 }
 
+/** `i` at the `[` of `items`: pushes each item's byte range; returns the index past the `]`, or the failure. */
+function scanItems(b: Buffer, i: number, items: Array<[number, number]>): number | EventListResult {
+  i = skipWs(b, i + 1);
+  if (b[i] === 0x5d) return i + 1;
+  for (;;) {
+    i = skipWs(b, i);
+    const e = valueEnd(b, i);
+    if (e < 0) return fail('TAILSHIP_E_WEBHOOK_NOT_JSON', `the body is not JSON: items[${items.length}] is cut or malformed`);
+    items.push([i, e]);
+    i = skipWs(b, e);
+    if (b[i] === 0x2c) {
+      i++;
+      continue;
+    }
+    if (b[i] === 0x5d) return i + 1;
+    return fail('TAILSHIP_E_WEBHOOK_NOT_JSON', `the body is not JSON: "," or "]" expected after items[${items.length - 1}]`);
+  }
+}
+
+/** Each item checked as an audit Event and made one spool line; nothing partial on an error. */
+function spoolItems(b: Buffer, items: Array<[number, number]>): EventListResult {
+  const out: SpoolItem[] = [];
+  const anyBreak = b.indexOf(0x0a) >= 0 || b.indexOf(0x0d) >= 0;
+  for (let n = 0; n < items.length; n++) {
+    const [s, e] = items[n]!;
+    const v = parseSlice(b, s, e);
+    if (!v.ok) return fail('TAILSHIP_E_WEBHOOK_NOT_JSON', `items[${n}] is not JSON: ${v.message}`);
+    const why = notAnEvent(v.value);
+    if (why) return fail('TAILSHIP_E_WEBHOOK_BAD_EVENT', `items[${n}] ${why}: not an audit Event`);
+    const o = v.value as Record<string, string>;
+    // One line as sent when it is one already; a pretty-printed item is made compact.
+    const slice = b.subarray(s, e);
+    const oneLine = !anyBreak || (slice.indexOf(0x0a) < 0 && slice.indexOf(0x0d) < 0);
+    const line = oneLine ? slice : Buffer.from(JSON.stringify(v.value));
+    out.push({ line, key: `${o.auditID}\u0000${o.stage}` });
+  }
+  return { items: out };
+}
+
 /** Validates an EventList body and returns its events as spool lines; nothing partial on an error. */
 export function parseEventList(b: Buffer): EventListResult {
   let i = skipWs(b, 0);
@@ -111,26 +150,9 @@ export function parseEventList(b: Buffer): EventListResult {
       i = skipWs(b, i + 1);
       if (key.value === 'items' && b[i] === 0x5b) {
         items = [];
-        i = skipWs(b, i + 1);
-        if (b[i] === 0x5d) i++;
-        else {
-          for (;;) {
-            i = skipWs(b, i);
-            const e = valueEnd(b, i);
-            if (e < 0) return fail('TAILSHIP_E_WEBHOOK_NOT_JSON', `the body is not JSON: items[${items.length}] is cut or malformed`);
-            items.push([i, e]);
-            i = skipWs(b, e);
-            if (b[i] === 0x2c) {
-              i++;
-              continue;
-            }
-            if (b[i] === 0x5d) {
-              i++;
-              break;
-            }
-            return fail('TAILSHIP_E_WEBHOOK_NOT_JSON', `the body is not JSON: "," or "]" expected after items[${items.length - 1}]`);
-          }
-        }
+        const after = scanItems(b, i, items);
+        if (typeof after !== 'number') return after;
+        i = after;
         top.set('items', true);
       } else {
         const e = valueEnd(b, i);
@@ -158,20 +180,5 @@ export function parseEventList(b: Buffer): EventListResult {
     return fail('TAILSHIP_E_WEBHOOK_NOT_EVENTLIST', `apiVersion is ${JSON.stringify(top.get('apiVersion') ?? null)}, not audit.k8s.io/v1 or v1beta1`);
   }
   if (!items) return fail('TAILSHIP_E_WEBHOOK_NOT_EVENTLIST', top.has('items') ? 'items is not an array' : 'the EventList has no items array');
-  const out: SpoolItem[] = [];
-  const anyBreak = b.indexOf(0x0a) >= 0 || b.indexOf(0x0d) >= 0;
-  for (let n = 0; n < items.length; n++) {
-    const [s, e] = items[n]!;
-    const v = parseSlice(b, s, e);
-    if (!v.ok) return fail('TAILSHIP_E_WEBHOOK_NOT_JSON', `items[${n}] is not JSON: ${v.message}`);
-    const why = notAnEvent(v.value);
-    if (why) return fail('TAILSHIP_E_WEBHOOK_BAD_EVENT', `items[${n}] ${why}: not an audit Event`);
-    const o = v.value as Record<string, string>;
-    // One line as sent when it is one already; a pretty-printed item is made compact.
-    const slice = b.subarray(s, e);
-    const oneLine = !anyBreak || (slice.indexOf(0x0a) < 0 && slice.indexOf(0x0d) < 0);
-    const line = oneLine ? slice : Buffer.from(JSON.stringify(v.value));
-    out.push({ line, key: `${o.auditID}\u0000${o.stage}` });
-  }
-  return { items: out };
+  return spoolItems(b, items);
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, TailshipError } from '../../../src/errors.js';
 import { acquireStateLock, LOCK_FILE, type LockHolder } from '../../../src/state/lock.js';
-import { CLI, createWorkspace, killAllAgents, runCli, waitForLogs, type Workspace } from '../../helpers/agent-process.js';
+import { CLI, createWorkspace, killAllAgents, runCli, waitForLogs, withChildren, type Workspace } from '../../helpers/agent-process.js';
 
 const workspaces: Workspace[] = [];
 function ws(name: string): Workspace {
@@ -103,7 +103,10 @@ describe('state dir lock (tailship run)', () => {
     expect(exit.code).toBe(2);
     const text = second.stderrLines.join('\n');
     expect(text).toContain(ErrorCodes.STATE_LOCKED);
-    expect(text).toContain(`pid ${first.pid}`);
+    // The agent itself holds the lock: the started process, or on Node < 22.15 the child it relaunched itself as
+    // under the heap flags (src/launch/heap-bound.ts).
+    const holder = Number(/\(pid (\d+) on /.exec(text)?.[1]);
+    expect(withChildren(first.pid)).toContain(holder);
     const status = runCli(['status', '--state-dir', w.stateDir]);
     expect(status.code, status.stderr).toBe(0);
     await first.stop();

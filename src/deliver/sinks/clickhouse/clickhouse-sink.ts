@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { lazyUndici } from '../lazy-undici.js';
+import { lazyUndici, type LazyClient } from '../lazy-undici.js';
+import type { Pool } from 'undici';
 import type { Batch } from '../../../batch/batch.js';
 import { ErrorCodes } from '../../../errors.js';
 import type { Logger } from '../../../observe/log.js';
@@ -53,49 +54,11 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
   if (cfg.insecure) {
     ctx.logger.warn({ sink: cfg.display }, 'clickhouse sink: TLS CERTIFICATE VERIFICATION IS OFF (?insecure=true); use ?ca=FILE for a private CA instead.');
   }
-  const pool = lazyUndici(({ Pool }) =>
-    new Pool(cfg.origin, {
-      connections: CONNECTIONS,
-      keepAliveTimeout: 2_000, // ClickHouse closes idle keep-alive connections after 3 s (18.16 default keep_alive_timeout)
-      headersTimeout: cfg.timeoutMs,
-      bodyTimeout: cfg.timeoutMs,
-      connect: { rejectUnauthorized: !cfg.insecure, ...(cfg.ca ? { ca: cfg.ca } : {}) },
-    }),
-  );
-  const auth: Record<string, string> = {};
-  if (cfg.user !== undefined) auth['x-clickhouse-user'] = cfg.user;
-  if (cfg.password !== undefined) auth['x-clickhouse-key'] = cfg.password;
+  const pool = lazyPool(cfg);
+  const request = requester(pool, cfg, authHeaders(cfg));
 
   let ready: Promise<ServerFeatures> | undefined;
   let closed = false;
-
-  /** One request; resolves with the body of a 200, else throws the mapped SinkError. */
-  async function request(what: string, params: Record<string, string>, body: Buffer | string, headers: Record<string, string>, signal?: AbortSignal): Promise<string> {
-    const deadline = AbortSignal.timeout(cfg.timeoutMs);
-    const requestSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    const where = `clickhouse ${cfg.display}: ${what}`;
-    const path = `${cfg.basePath}?${new URLSearchParams(params).toString()}`;
-    let status: number;
-    let resHeaders: Record<string, string | string[] | undefined>;
-    let text: string;
-    try {
-      const res = await (await pool.get()).request({ path, method: 'POST', headers: { ...auth, ...headers }, body, signal: requestSignal });
-      status = res.statusCode;
-      resHeaders = res.headers;
-      text = await readPrefix(res.body, RESPONSE_BODY_LIMIT);
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      if (closed) throw closedError('clickhouse');
-      if (deadline.aborted) {
-        throw new SinkError('retryable', ErrorCodes.SINK_CLICKHOUSE_NETWORK, `${where}: no complete answer within ${cfg.timeoutMs} ms (?timeout=)`, { cause: err });
-      }
-      throw networkError(where, err);
-    }
-    // A 200 whose body is an exception: the server sent its headers before the error (progress headers in the
-    // user's profile); wait_end_of_query=1 prevents it, this catches it anyway.
-    if (status === 200 && !/^Code: \d+|DB::Exception/.test(text)) return text;
-    throw responseError(where, status === 200 ? 500 : status, resHeaders, text);
-  }
 
   async function init(signal?: AbortSignal): Promise<ServerFeatures> {
     const version = (await request('SELECT version()', {}, 'SELECT version()', {}, signal)).trim();
@@ -122,19 +85,10 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
     return ready;
   }
 
-  /** Sends under way: close() waits for them before it closes the pool (the sink contract). */
-  const inFlight = new Set<Promise<void>>();
-
+  const inFlight = inFlightTracker();
   function send(batch: Batch, signal?: AbortSignal): Promise<void> {
     if (closed) return Promise.reject(closedError('clickhouse'));
-    const p = sendNow(batch, signal);
-    const tracked = p.then(
-      () => undefined,
-      () => undefined,
-    );
-    inFlight.add(tracked);
-    void tracked.then(() => inFlight.delete(tracked));
-    return p;
+    return inFlight.track(sendNow(batch, signal));
   }
 
   async function sendNow(batch: Batch, signal?: AbortSignal): Promise<void> {
@@ -166,7 +120,7 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await Promise.all([...inFlight]);
+      await inFlight.settled();
       const made = pool.made();
       if (!made) return; // never sent: undici was never loaded
       await closePoolGracefully(await made);
@@ -174,5 +128,73 @@ export function createClickHouseSink(uri: string, ctx: ClickHouseSinkContext): S
   };
 }
 
+/** The keep-alive pool, made (and undici imported) on the first request. */
+function lazyPool(cfg: ClickHouseConfig): LazyClient<Pool> {
+  return lazyUndici(({ Pool }) =>
+    new Pool(cfg.origin, {
+      connections: CONNECTIONS,
+      keepAliveTimeout: 2_000, // ClickHouse closes idle keep-alive connections after 3 s (18.16 default keep_alive_timeout)
+      headersTimeout: cfg.timeoutMs,
+      bodyTimeout: cfg.timeoutMs,
+      connect: { rejectUnauthorized: !cfg.insecure, ...(cfg.ca ? { ca: cfg.ca } : {}) },
+    }),
+  );
+}
+
+function authHeaders(cfg: ClickHouseConfig): Record<string, string> {
+  const auth: Record<string, string> = {};
+  if (cfg.user !== undefined) auth['x-clickhouse-user'] = cfg.user;
+  if (cfg.password !== undefined) auth['x-clickhouse-key'] = cfg.password;
+  return auth;
+}
+
+/** One request; resolves with the body of a 200, else throws the mapped SinkError. */
+type Request = (what: string, params: Record<string, string>, body: Buffer | string, headers: Record<string, string>, signal?: AbortSignal) => Promise<string>;
+
+function requester(pool: LazyClient<Pool>, cfg: ClickHouseConfig, auth: Record<string, string>): Request {
+  return async function request(what: string, params: Record<string, string>, body: Buffer | string, headers: Record<string, string>, signal?: AbortSignal): Promise<string> {
+    const deadline = AbortSignal.timeout(cfg.timeoutMs);
+    const requestSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const where = `clickhouse ${cfg.display}: ${what}`;
+    const path = `${cfg.basePath}?${new URLSearchParams(params).toString()}`;
+    let status: number;
+    let resHeaders: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const res = await (await pool.get()).request({ path, method: 'POST', headers: { ...auth, ...headers }, body, signal: requestSignal });
+      status = res.statusCode;
+      resHeaders = res.headers;
+      text = await readPrefix(res.body, RESPONSE_BODY_LIMIT);
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (deadline.aborted) {
+        throw new SinkError('retryable', ErrorCodes.SINK_CLICKHOUSE_NETWORK, `${where}: no complete answer within ${cfg.timeoutMs} ms (?timeout=)`, { cause: err });
+      }
+      throw networkError(where, err);
+    }
+    // A 200 whose body is an exception: the server sent its headers before the error (progress headers in the
+    // user's profile); wait_end_of_query=1 prevents it, this catches it anyway.
+    if (status === 200 && !/^Code: \d+|DB::Exception/.test(text)) return text;
+    throw responseError(where, status === 200 ? 500 : status, resHeaders, text);
+  };
+}
+
 export type { ClickHouseConfig };
 export { parseClickHouseUri };
+
+/** Sends under way, so that close() waits for them before it closes the pool (the sink contract). */
+function inFlightTracker(): { track(p: Promise<void>): Promise<void>; settled(): Promise<unknown> } {
+  const under = new Set<Promise<void>>();
+  return {
+    track(p) {
+      const done = p.then(
+        () => undefined,
+        () => undefined,
+      );
+      under.add(done);
+      void done.then(() => under.delete(done));
+      return p;
+    },
+    settled: () => Promise.all([...under]),
+  };
+}

@@ -15,6 +15,8 @@
  * dropped, as in the file/http rendering: the log's own time and tags take their place.
  */
 
+import { decodeString, skipWs, stringEnd } from '../../../audit/json-scan.js';
+
 /** Contents of a JSON object line, or undefined when the line is not one JSON object. */
 export function jsonContents(raw: string): string[] | undefined {
   try {
@@ -43,7 +45,6 @@ export function parseContents(raw: string): string[] | undefined {
 }
 
 const QUOTE = 34;
-const BACKSLASH = 92;
 const COMMA = 44;
 const COLON = 58;
 const OPEN_BRACE = 123;
@@ -53,30 +54,6 @@ const CLOSE_BRACKET = 93;
 
 function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
-}
-
-function skipWs(s: string, i: number): number {
-  while (isWs(s.charCodeAt(i))) i++;
-  return i;
-}
-
-/** Index just after the closing quote of the string that starts at i. */
-function stringEnd(s: string, i: number): number {
-  let from = i + 1;
-  for (;;) {
-    const q = s.indexOf('"', from);
-    if (q < 0) throw new SyntaxError('unterminated string');
-    let backslashes = 0;
-    for (let b = q - 1; s.charCodeAt(b) === BACKSLASH; b--) backslashes++;
-    if ((backslashes & 1) === 0) return q + 1;
-    from = q + 1;
-  }
-}
-
-/** The string token s[i, end) as a JS string: a slice, or JSON.parse when it holds escapes. */
-function stringValue(s: string, i: number, end: number): string {
-  const inner = s.slice(i + 1, end - 1);
-  return inner.indexOf('\\') < 0 ? inner : (JSON.parse(s.slice(i, end)) as string);
 }
 
 /** Index just after the object or array that starts at i; `ws` tells whether whitespace was seen outside strings. */
@@ -105,7 +82,7 @@ export function scanContents(s: string): string[] {
   for (;;) {
     if (s.charCodeAt(i) !== QUOTE) throw new SyntaxError('expected a key');
     const keyEnd = stringEnd(s, i);
-    const key = stringValue(s, i, keyEnd);
+    const key = decodeString(s, i, keyEnd);
     i = skipWs(s, keyEnd);
     if (s.charCodeAt(i) !== COLON) throw new SyntaxError('expected :');
     i = skipWs(s, i + 1);
@@ -114,7 +91,7 @@ export function scanContents(s: string): string[] {
     let value: string;
     if (c === QUOTE) {
       end = stringEnd(s, i);
-      value = stringValue(s, i, end);
+      value = decodeString(s, i, end);
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       seen.ws = false;
       end = compositeEnd(s, i, seen);

@@ -3,7 +3,7 @@ import { ErrorCodes } from '../../../errors.js';
 import type { Logger } from '../../../observe/log.js';
 import { closedError, SinkError, type Sink } from '../../sink.js';
 import { batchChunks, type FormatOptions } from './format.js';
-import { parseSyslogUri } from './options.js';
+import { parseSyslogUri, type SyslogConfig } from './options.js';
 import { connect, kill, type Conn } from './connection.js';
 
 export interface SyslogSinkContext {
@@ -44,52 +44,9 @@ export function createSyslogSink(uri: string, ctx: SyslogSinkContext): Sink {
       signal?.throwIfAborted();
       if (batch.events.length === 0) return;
       if (!conn || conn.dead) conn = await connect(cfg, signal);
-      await writeBatch(conn, batch, signal);
+      await writeBatch(conn, batch, cfg, fmt, signal);
     } finally {
       release();
-    }
-  }
-
-  async function writeBatch(c: Conn, batch: Batch, signal?: AbortSignal): Promise<void> {
-    const where = `${cfg.display} (batch ${batch.id})`;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const stop = new Promise<never>((_, reject) => {
-      c.onDead = (err) => reject(writeError(where, err));
-      timer = setTimeout(() => {
-        const err = new SinkError('retryable', ErrorCodes.SINK_SYSLOG_WRITE, `${where}: the receiver took no data for ${cfg.timeoutMs} ms (?timeout=); reconnecting`);
-        kill(c, err);
-        reject(err);
-      }, cfg.timeoutMs);
-      if (signal) {
-        onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-    });
-    stop.catch(() => undefined);
-    try {
-      let last: Promise<void> = Promise.resolve();
-      for (const chunk of batchChunks(batch, fmt)) {
-        if (c.dead) throw writeError(where, c.dead);
-        signal?.throwIfAborted();
-        last = new Promise<void>((resolve, reject) => {
-          c.socket.write(chunk, (err) => (err ? reject(writeError(where, err)) : resolve()));
-        });
-        last.catch(() => undefined);
-        if (c.socket.writableNeedDrain) {
-          await Promise.race([new Promise<void>((r) => c.socket.once('drain', r)), stop]);
-          timer?.refresh(); // the receiver is reading: the timeout counts from its last progress
-        }
-      }
-      await Promise.race([last, stop]);
-    } catch (err) {
-      if (signal?.aborted && err === signal.reason) throw err; // the connection stays usable: whole frames only
-      if (!c.dead) kill(c, err as Error);
-      throw err instanceof SinkError ? err : writeError(where, err);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-      c.onDead = undefined;
     }
   }
 
@@ -103,20 +60,68 @@ export function createSyslogSink(uri: string, ctx: SyslogSinkContext): Sink {
       const c = conn;
       conn = undefined;
       if (!c || c.dead) return;
-      // end() flushes what is queued, then FIN; give it a moment, then cut.
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          c.socket.destroy();
-          resolve();
-        }, 2000);
-        c.socket.once('close', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        c.socket.end();
-      });
+      await endGracefully(c);
     },
   };
+}
+
+/** Writes the batch's frames in order, waiting on 'drain' under backpressure; resolves once the last write is done. */
+async function writeBatch(c: Conn, batch: Batch, cfg: SyslogConfig, fmt: FormatOptions, signal?: AbortSignal): Promise<void> {
+  const where = `${cfg.display} (batch ${batch.id})`;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    c.onDead = (err) => reject(writeError(where, err));
+    timer = setTimeout(() => {
+      const err = new SinkError('retryable', ErrorCodes.SINK_SYSLOG_WRITE, `${where}: the receiver took no data for ${cfg.timeoutMs} ms (?timeout=); reconnecting`);
+      kill(c, err);
+      reject(err);
+    }, cfg.timeoutMs);
+    if (signal) {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  stop.catch(() => undefined);
+  try {
+    let last: Promise<void> = Promise.resolve();
+    for (const chunk of batchChunks(batch, fmt)) {
+      if (c.dead) throw writeError(where, c.dead);
+      signal?.throwIfAborted();
+      last = new Promise<void>((resolve, reject) => {
+        c.socket.write(chunk, (err) => (err ? reject(writeError(where, err)) : resolve()));
+      });
+      last.catch(() => undefined);
+      if (c.socket.writableNeedDrain) {
+        await Promise.race([new Promise<void>((r) => c.socket.once('drain', r)), stop]);
+        timer?.refresh(); // the receiver is reading: the timeout counts from its last progress
+      }
+    }
+    await Promise.race([last, stop]);
+  } catch (err) {
+    if (signal?.aborted && err === signal.reason) throw err; // the connection stays usable: whole frames only
+    if (!c.dead) kill(c, err as Error);
+    throw err instanceof SinkError ? err : writeError(where, err);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    c.onDead = undefined;
+  }
+}
+
+/** end() flushes what is queued, then FIN; give it a moment, then cut. */
+function endGracefully(c: Conn): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      c.socket.destroy();
+      resolve();
+    }, 2000);
+    c.socket.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    c.socket.end();
+  });
 }
 
 function writeError(where: string, err: unknown): SinkError {
