@@ -78,7 +78,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // One agent per state dir, and a state dir that takes writes, before anything is read (SPEC §11).
   let lock: StateLock;
   try {
-    lock = acquireStateLock(options.stateDir);
+    lock = await acquireStateLockWithin(options.stateDir, LOCK_WAIT_MS);
     checkStateDirWritable(options.stateDir);
   } catch (e) {
     if (e instanceof TailshipError) return printError(e);
@@ -181,3 +181,22 @@ main(process.argv.slice(2), process.env).then(
     process.exit(1);
   },
 );
+
+/**
+ * A restart right after a kill may find the old agent still on its way out (on Node < 22.15 the agent runs as the
+ * relaunched child of the killed process and follows it within moments; a container runtime may restart faster
+ * than the old process ends): wait that long for the lock before saying that another agent holds it.
+ */
+const LOCK_WAIT_MS = 5000;
+
+async function acquireStateLockWithin(stateDir: string, waitMs: number): Promise<StateLock> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return acquireStateLock(stateDir);
+    } catch (e) {
+      if (!(e instanceof TailshipError) || e.code !== ErrorCodes.STATE_LOCKED || Date.now() >= deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
