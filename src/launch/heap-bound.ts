@@ -58,7 +58,7 @@ export function relaunchWithHeapBound(): Promise<never> | null {
   }
   // `--` ends node's own options, so that node never takes tailship's flags (`--env-file`) for its own.
   const args = [...HEAP_FLAGS, ...process.execArgv, '--', ...process.argv.slice(1)];
-  const env = { ...process.env, [RELAUNCHED_ENV]: '1' };
+  const env = { ...process.env, [RELAUNCHED_ENV]: String(process.pid) }; // the child watches this pid
   const execve = (process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => void }).execve;
   if (typeof execve === 'function') {
     const emitWarning = process.emitWarning;
@@ -105,9 +105,18 @@ function relayChild(args: string[], env: NodeJS.ProcessEnv): Promise<never> {
  * agent alive.
  */
 function dieWithRelay(): void {
-  const channel = (process as unknown as { channel?: { unref(): void } }).channel;
-  if (!channel || typeof process.send !== 'function') return; // execve'd: no parent to watch
   const die = (): void => void process.kill(process.pid, 'SIGKILL');
+  // Once the parent is gone this process is re-parented: watch that. The IPC channel alone is not enough: when the
+  // parent dies while the child starts, the channel may never be set up (seen: an orphan, no fd 3, after a SIGKILL
+  // 100-600 ms after the start).
+  const parent = Number(process.env[RELAUNCHED_ENV]);
+  // (After execve the marker is this process's own pid: there is no parent to watch.)
+  if (parent > 1 && parent !== process.pid) {
+    if (process.ppid !== parent) die();
+    setInterval(() => process.ppid !== parent && die(), 200).unref();
+  }
+  const channel = (process as unknown as { channel?: { unref(): void } }).channel;
+  if (!channel || typeof process.send !== 'function') return; // execve'd, or the channel is already gone
   process.on('disconnect', die);
   channel.unref();
   if (!process.connected) die(); // the parent died before this listener was there
