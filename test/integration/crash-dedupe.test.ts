@@ -37,12 +37,14 @@ test.each([{ compress: false }, { compress: true }])(
     const args = ['--sink', store.url, '--batch-max-events', '50', '--batch-max-wait', '20'];
     write(100);
     for (let round = 0; round < 5; round++) {
-      const agent = ws.start(args);
+      const agent = ws.start([...args, '--log-level', 'info']);
       if (round === 0) {
         // The first start must have happened (its checkpoint written): before it, backups are pre-existing
         // history that only --backfill ships.
         await waitUntil(() => fs.existsSync(`${ws!.stateDir}/checkpoints.json`), () => 'the first checkpoint', { agent });
       }
+      // The random moment counts from when the agent runs, not from the spawn (module loading is no moment to test).
+      await waitUntil(() => agent.logs.some((l) => l.msg === 'tailship started'), () => `agent ${round + 1} to start`, { agent });
       const killAfter = 100 + Math.floor(rng.next() * 600);
       const deadline = Date.now() + killAfter;
       while (Date.now() < deadline) {
