@@ -105,3 +105,22 @@ export function compact<T extends Record<string, unknown>>(o: T): T {
   }
   return o;
 }
+
+/** The parts of an audit event every schema maps (ECS, OCSF), read once in one place. */
+export function auditParts(input: SchemaInput) {
+  const ev = eventObject(input.event);
+  const status = obj(ev.responseStatus);
+  return {
+    ev,
+    stageNs: eventTimeNanos(ev, input.event),
+    startNs: timeNanos(ev.requestReceivedTimestamp),
+    user: obj(ev.user),
+    imp: obj(ev.impersonatedUser),
+    ref: obj(ev.objectRef),
+    status,
+    ips: strList(ev.sourceIPs),
+    uri: str(ev.requestURI),
+    code: status ? num(status.code) : undefined,
+    decision: str(obj(ev.annotations)?.['authorization.k8s.io/decision']),
+  };
+}

@@ -1,4 +1,4 @@
-import { compact, eventObject, eventTimeNanos, isoFromNanos, num, obj, str, strList, timeNanos, userTags, type Json, type JsonObject, type SchemaInput, type SchemaOptions } from './audit-fields.js';
+import { compact, isoFromNanos, obj, str, userTags, type Json, type JsonObject, type SchemaInput, type SchemaOptions, auditParts } from './audit-fields.js';
 
 /** The ECS version the documents claim (the field reference the tests check against: test/fixtures/ecs/). */
 export const ECS_VERSION = '8.11.0';
@@ -11,19 +11,8 @@ export const ECS_VERSION = '8.11.0';
  * JSON string each unless `?bodies=object` (Need 6: they explode the 1000-field limit and conflict in type).
  */
 export function toEcs(input: SchemaInput, opts: SchemaOptions): JsonObject {
-  const ev = eventObject(input.event);
+  const { ev, stageNs, startNs, user, imp, ref, ips, uri, code, decision } = auditParts(input);
   const { tags } = input;
-  const stageNs = eventTimeNanos(ev, input.event);
-  const startNs = timeNanos(ev.requestReceivedTimestamp);
-  const user = obj(ev.user);
-  const imp = obj(ev.impersonatedUser);
-  const ref = obj(ev.objectRef);
-  const status = obj(ev.responseStatus);
-  const ips = strList(ev.sourceIPs);
-  const annotations = obj(ev.annotations);
-  const decision = annotations ? str(annotations['authorization.k8s.io/decision']) : undefined;
-  const code = status ? num(status.code) : undefined;
-  const uri = str(ev.requestURI);
   const q = uri ? uri.indexOf('?') : -1;
   const users = [str(user?.username), str(imp?.username)].filter((u): u is string => u !== undefined);
 

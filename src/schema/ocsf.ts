@@ -1,4 +1,4 @@
-import { compact, eventObject, eventTimeNanos, isoFromNanos, num, obj, str, strList, timeNanos, type Json, type JsonObject, type SchemaInput, type SchemaOptions } from './audit-fields.js';
+import { compact, isoFromNanos, obj, str, strList, type Json, type JsonObject, type SchemaInput, type SchemaOptions, auditParts } from './audit-fields.js';
 
 export const OCSF_VERSION = '1.2.0';
 
@@ -28,17 +28,7 @@ export function ocsfActivity(verb: string | undefined): { id: number; name: stri
  * clusters. What has no OCSF slot is kept in `unmapped` (the bodies as JSON strings unless `?bodies=object`).
  */
 export function toOcsf(input: SchemaInput, opts: SchemaOptions): JsonObject {
-  const ev = eventObject(input.event);
-  const stageNs = eventTimeNanos(ev, input.event);
-  const startNs = timeNanos(ev.requestReceivedTimestamp);
-  const user = obj(ev.user);
-  const imp = obj(ev.impersonatedUser);
-  const ref = obj(ev.objectRef);
-  const status = obj(ev.responseStatus);
-  const ips = strList(ev.sourceIPs);
-  const uri = str(ev.requestURI);
-  const code = status ? num(status.code) : undefined;
-  const decision = str(obj(ev.annotations)?.['authorization.k8s.io/decision']);
+  const { ev, stageNs, startNs, user, imp, ref, status, ips, uri, code, decision } = auditParts(input);
   const activity = ocsfActivity(str(ev.verb));
   const statusId = decision === 'forbid' || (code !== undefined && code >= 400) ? 2 : code !== undefined || decision === 'allow' ? 1 : 0;
   const groups = strList(user?.groups);
