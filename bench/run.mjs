@@ -45,7 +45,7 @@ function shebangNodeArgs() {
   try {
     const first = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0];
     const m = /^#!.*?\bnode\b(.*)$/.exec(first);
-    return m ? m[1].trim().split(/\s+/).filter((a) => a.startsWith('--')) : [];
+    return m ? m[1].trim().split(/\s+/).filter((a) => a.startsWith('--') && a !== '--') : [];
   } catch {
     return [];
   }
@@ -282,7 +282,7 @@ function writeEnv(dir, auditFile) {
 async function runTailship(variant, i, ctx, { cpuProf } = {}) {
   const dir = freshDir(`${variant}-${i}`);
   const env = writeEnv(dir, ctx.file);
-  const sink = variant === 'file' ? `file:${path.join(dir, 'sink')}` : variant === 'http' ? ctx.store.url : `${ctx.store.url}?gzip=false`;
+  const sink = variant === 'file' ? `file:${path.join(dir, 'sink')}${FILE_SINK_QUERY}` : variant === 'http' ? ctx.store.url : `${ctx.store.url}?gzip=false`;
   const { done } = await ctx.store.reset();
   const nodeArgs = [...NODE_ARGS, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, 'prof')] : [])];
   const args = [...nodeArgs, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', sink, '--listen', 'off', '--exit-when-idle', ...AGENT_ARGS];
@@ -302,6 +302,15 @@ async function runTailship(variant, i, ctx, { cpuProf } = {}) {
   if (!KEEP && !cpuProf) fs.rmSync(path.join(dir, 'sink'), { recursive: true, force: true });
   return { ...m, ...check };
 }
+
+/** Keep every rotated output file (the check counts them all); older builds (BENCH_CLI) had no rotation. */
+const FILE_SINK_QUERY = (() => {
+  try {
+    return fs.readFileSync(path.join(path.dirname(CLI), 'deliver', 'sinks', 'file-sink.js'), 'utf8').includes('max-files') ? '?max-files=0' : '';
+  } catch {
+    return '';
+  }
+})();
 
 async function verifyStore(ctx) {
   const s = await ctx.store.state();
