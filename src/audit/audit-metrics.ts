@@ -1,8 +1,9 @@
 import type { Registry } from 'prom-client';
 import { eventTime } from '../parse/parse-line.js';
 import type { EventProcessor } from '../process/stage.js';
-import { nestedNumber, nestedString, spanString, tailStrings, topFields, type Fields } from './json-scan.js';
-import { auditStageMetrics } from './metrics-registry.js';
+import { isIndexed, nestedNumber, nestedString, nestedStrings, spanString, topFields, type Fields } from './json-scan.js';
+import { tailStrings } from './json-tail.js';
+import { auditStageMetrics, type AuditEventsSlot } from './metrics-registry.js';
 
 /**
  * Audit-derived metrics (SPEC §6), from the events as read (the first stage, before the policy): requests by
@@ -29,8 +30,14 @@ export function userKindOf(username: string | undefined): UserKind {
 
 /** `2xx` … `5xx` (and `1xx` for the 101 of exec/attach upgrades); `none` when the event has no valid code. */
 export function codeClassOf(code: number | undefined): string {
-  if (code === undefined || !Number.isInteger(code) || code < 100 || code > 599) return 'none';
-  return `${Math.floor(code / 100)}xx`;
+  return CODE_CLASSES[codeClassIndex(code)]!;
+}
+
+const CODE_CLASSES = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
+function codeClassIndex(code: number | undefined): number {
+  if (code === undefined || !Number.isInteger(code) || code < 100 || code > 599) return 0;
+  return Math.floor(code / 100);
 }
 
 export function verbLabel(verb: string | undefined): string {
@@ -53,18 +60,21 @@ export interface AuditFacts {
   apiGroup?: string;
 }
 
+const REF_KEYS = ['resource', 'subresource', 'apiGroup'] as const;
+
 export function auditFacts(raw: string, top: Fields): AuditFacts {
-  const ref = top.get('objectRef');
   const stage = spanString(raw, top.get('stage'));
+  // objectRef's three values in one walk of it
+  const [resource, subresource, apiGroup] = nestedStrings(raw, top.get('objectRef'), REF_KEYS);
   return {
     verb: spanString(raw, top.get('verb')),
     stage,
     username: nestedString(raw, top.get('user'), 'username'),
     // a RequestReceived event has no response yet: not looking for one spares a walk to the end of the line
     code: stage === 'RequestReceived' ? undefined : nestedNumber(raw, top.get('responseStatus'), 'code'),
-    resource: nestedString(raw, ref, 'resource'),
-    subresource: nestedString(raw, ref, 'subresource'),
-    apiGroup: nestedString(raw, ref, 'apiGroup'),
+    resource,
+    subresource,
+    apiGroup,
   };
 }
 
@@ -72,6 +82,8 @@ const TIME_KEYS = ['requestReceivedTimestamp', 'stageTimestamp'] as const;
 
 /** The two timestamps: the API server writes them after the bodies, so they are read from the end first. */
 export function timestamps(raw: string, top: Fields): [string | undefined, string | undefined] {
+  // the parser's member table knows where they are; a walk of the top level would cross the bodies first
+  if (isIndexed(top)) return [spanString(raw, top.get('requestReceivedTimestamp')), spanString(raw, top.get('stageTimestamp'))];
   let [received, stageTs] = tailStrings(raw, TIME_KEYS);
   received ??= spanString(raw, top.get('requestReceivedTimestamp'));
   stageTs ??= spanString(raw, top.get('stageTimestamp'));
@@ -103,10 +115,20 @@ export function durationSeconds(from: string | undefined, to: string | undefined
   return b.time - a.time + (b.timeNs - a.timeNs) / 1e9;
 }
 
+const VERB_LABELS = ['none', 'other', ...VERBS];
+const USER_KINDS: UserKind[] = ['serviceaccount', 'node', 'anonymous', 'system', 'human'];
+const VERB_INDEX = new Map(VERB_LABELS.map((v, i) => [v, i]));
+const USER_KIND_INDEX = new Map(USER_KINDS.map((k, i) => [k, i]));
+
+/** The tally slot of a label set: small fixed sets, so an index instead of a string key per event. */
+function slotIndex(verb: string, c: number, userKind: UserKind): number {
+  return (VERB_INDEX.get(verb)! * CODE_CLASSES.length + c) * USER_KINDS.length + USER_KIND_INDEX.get(userKind)!;
+}
+
 export function createAuditMetricsStage(registry: Registry): EventProcessor {
   const m = auditStageMetrics(registry);
+  const tally = m.auditEventsTally;
   // label sets are few and fixed: keep each child instead of hashing the labels on every event
-  const children = new Map<string, { inc(): void }>();
   const durations = new Map<string, { observe(v: number): void }>();
   return (event) => {
     if (!event.isObject) return event;
@@ -120,11 +142,10 @@ export function createAuditMetricsStage(registry: Registry): EventProcessor {
     }
     const userKind = userKindOf(f.username);
     const verb = verbLabel(f.verb);
-    const codeClass = codeClassOf(f.code);
-    const key = `${verb}|${codeClass}|${userKind}`;
-    let child = children.get(key);
-    if (!child) children.set(key, (child = m.auditEvents.labels({ verb, code_class: codeClass, user_kind: userKind })));
-    child.inc();
+    const c = codeClassIndex(f.code);
+    const at = slotIndex(verb, c, userKind);
+    const slot: AuditEventsSlot = (tally[at] ??= { labels: { verb, code_class: CODE_CLASSES[c]!, user_kind: userKind }, n: 0 });
+    slot.n++;
     if (f.stage === 'ResponseComplete') {
       let d: number | undefined;
       try {

@@ -9,6 +9,9 @@
  * SyntaxError (callers fall back to JSON.parse of the whole line).
  */
 
+import { memberIndex, scanned } from '../parse/top-members.js';
+
+
 /** A value's range [start, end) in the text. */
 export interface Span {
   start: number;
@@ -96,7 +99,7 @@ export function objectFields(s: string, at: number): FieldIndex {
 }
 
 /** True when s[from, to) holds a backslash (bounded: never searches past `to`). */
-function hasEscape(s: string, from: number, to: number): boolean {
+export function hasEscape(s: string, from: number, to: number): boolean {
   for (let j = from; j < to; j++) if (s.charCodeAt(j) === BACKSLASH) return true;
   return false;
 }
@@ -162,98 +165,65 @@ export class TopLevel {
   }
 }
 
+/**
+ * The members of the line the parser scanned last, read from its member table (parse/top-members.ts) while it is
+ * current; once another line has been scanned, a TopLevel walk of the same text answers instead.
+ */
+class ScannedTop implements Fields {
+  readonly #gen = scanned.gen;
+  #walk: TopLevel | undefined;
+
+  constructor(readonly raw: string) {}
+
+  get current(): boolean {
+    return scanned.gen === this.#gen && scanned.raw === this.raw;
+  }
+
+  get(key: string): Span | undefined {
+    if (!this.current) return (this.#walk ??= new TopLevel(this.raw)).get(key);
+    const m = memberIndex(this.raw, key);
+    return m < 0 ? undefined : { start: scanned.spans[m * 4 + 2]!, end: scanned.spans[m * 4 + 3]! };
+  }
+
+  /** Every key, in order, first occurrence kept (as TopLevel.all). */
+  all(): FieldIndex {
+    if (!this.current) return (this.#walk ??= new TopLevel(this.raw)).all();
+    const out: FieldIndex = new Map();
+    const sp = scanned.spans;
+    for (let m = 0; m < scanned.count; m++) {
+      const key = this.raw.slice(sp[m * 4]! + 1, sp[m * 4 + 1]! - 1);
+      if (!out.has(key)) out.set(key, { start: sp[m * 4 + 2]!, end: sp[m * 4 + 3]! });
+    }
+    return out;
+  }
+}
+
+/** The top level of one event: lookups, and every member when a stage needs them all. */
+export type TopFields = Fields & { all(): FieldIndex };
+
 let lastRaw: string | undefined;
-let lastTop: TopLevel | undefined;
+let lastTop: TopFields | undefined;
 
 /**
- * The top level of an event's raw text, or undefined when it is not one JSON object. The last one is kept: the
- * stages of one event (metrics, redact, trim, identity) share one scan. Lookups throw SyntaxError on malformed
- * text (never for a line the parser accepted as an object).
+ * The top level of an event's raw text, or undefined when it is not one JSON object. For the line just parsed
+ * the parser's member table answers (no second walk); else a lazy TopLevel scan. The last one is kept: the
+ * stages of one event (metrics, redact, trim, identity) share it. Lookups throw SyntaxError on malformed text
+ * (never for a line the parser accepted as an object).
  */
-export function topFields(raw: string): TopLevel | undefined {
-  if (raw === lastRaw) return lastTop;
-  let top: TopLevel | undefined;
-  try {
-    top = new TopLevel(raw);
-  } catch {
-    top = undefined;
+export function topFields(raw: string): TopFields | undefined {
+  if (raw === lastRaw) return lastTop; // a ScannedTop that is no longer current walks the text itself
+  let top: TopFields | undefined;
+  if (raw === scanned.raw) top = new ScannedTop(raw);
+  else {
+    try {
+      top = new TopLevel(raw);
+    } catch {
+      top = undefined;
+    }
   }
   lastRaw = raw;
   lastTop = top;
   return top;
-}
-
-/**
- * The string value of a top-level key, scanning backwards from the end of the text: for keys the API server
- * writes last (requestReceivedTimestamp, stageTimestamp, annotations), after bodies that may be megabytes.
- * Gives the last occurrence (as JSON.parse). Looks at most `maxKeys` keys from the end; undefined when not found.
- */
-export function tailStrings(raw: string, keys: readonly string[], maxKeys = 6): Array<string | undefined> {
-  const out: Array<string | undefined> = keys.map(() => undefined);
-  let found = 0;
-  let i = raw.length - 1;
-  const back = (j: number): number => {
-    for (let c = raw.charCodeAt(j); c === 32 || c === 10 || c === 13 || c === 9; c = raw.charCodeAt(--j));
-    return j;
-  };
-  i = back(i);
-  if (raw.charCodeAt(i) !== CLOSE_BRACE) return out;
-  i = back(i - 1);
-  for (let n = 0; n < maxKeys && found < keys.length; n++) {
-    // the value ends at i
-    const vEnd = i + 1;
-    const c = raw.charCodeAt(i);
-    let vStart: number;
-    if (c === QUOTE) vStart = stringStartBack(raw, i);
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) vStart = compositeStartBack(raw, i);
-    else {
-      vStart = i;
-      for (let d = raw.charCodeAt(vStart - 1); d !== COLON && d !== 32 && d !== 10 && d !== 13 && d !== 9; d = raw.charCodeAt(--vStart - 1)) if (vStart <= 0) return out;
-    }
-    i = back(vStart - 1);
-    if (raw.charCodeAt(i) !== COLON) return out;
-    i = back(i - 1);
-    if (raw.charCodeAt(i) !== QUOTE) return out;
-    const kStart = stringStartBack(raw, i);
-    const key = decodeString(raw, kStart, i + 1);
-    const at = keys.indexOf(key);
-    if (at >= 0 && out[at] === undefined) {
-      if (raw.charCodeAt(vStart) === QUOTE) out[at] = decodeString(raw, vStart, vEnd);
-      found++;
-    }
-    i = back(kStart - 1);
-    const sep = raw.charCodeAt(i);
-    if (sep !== COMMA) return out; // the opening brace: no more keys
-    i = back(i - 1);
-  }
-  return out;
-}
-
-/** Index of the opening quote of the string whose closing quote is at q. */
-function stringStartBack(s: string, q: number): number {
-  let from = q - 1;
-  for (;;) {
-    const p = s.lastIndexOf('"', from);
-    if (p < 0) throw new SyntaxError('unterminated string');
-    let backslashes = 0;
-    for (let b = p - 1; s.charCodeAt(b) === BACKSLASH; b--) backslashes++;
-    if ((backslashes & 1) === 0) return p;
-    from = p - 1;
-  }
-}
-
-/** Index of the bracket that opens the object or array closed at i. */
-function compositeStartBack(s: string, i: number): number {
-  let depth = 0;
-  for (let j = i; j >= 0; j--) {
-    const d = s.charCodeAt(j);
-    if (d === QUOTE) j = stringStartBack(s, j);
-    else if (d === CLOSE_BRACE || d === CLOSE_BRACKET) depth++;
-    else if (d === OPEN_BRACE || d === OPEN_BRACKET) {
-      if (--depth === 0) return j;
-    }
-  }
-  throw new SyntaxError('unbalanced');
 }
 
 /** The string value of a span, or undefined when the value there is not a string. */
@@ -307,6 +277,52 @@ export function findKey(s: string, at: number, key: string): Span | undefined {
 export function nestedString(s: string, span: Span | undefined, key: string): string | undefined {
   if (!isObjectSpan(s, span)) return undefined;
   return spanString(s, findKey(s, span!.start, key));
+}
+
+/**
+ * Several string fields of a nested object in one walk of it (first occurrence of each, as findKey); undefined
+ * for a key absent or not a string, and all undefined when the span is not an object.
+ */
+export function nestedStrings(s: string, span: Span | undefined, keys: readonly string[]): Array<string | undefined> {
+  const out: Array<string | undefined> = keys.map(() => undefined);
+  if (!isObjectSpan(s, span)) return out;
+  const seen = keys.map(() => false);
+  let left = keys.length;
+  let i = skipWs(s, span!.start + 1);
+  if (s.charCodeAt(i) === CLOSE_BRACE) return out;
+  for (;;) {
+    if (s.charCodeAt(i) !== QUOTE) throw new SyntaxError('expected a key');
+    const keyEnd = stringEnd(s, i);
+    const len = keyEnd - i - 2;
+    let hit = -1;
+    const decoded = hasEscape(s, i + 1, keyEnd - 1) ? decodeString(s, i, keyEnd) : undefined;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      if (!seen[k] && (decoded === undefined ? len === key.length && s.startsWith(key, i + 1) : decoded === key)) {
+        hit = k;
+        break;
+      }
+    }
+    i = skipWs(s, keyEnd);
+    if (s.charCodeAt(i) !== COLON) throw new SyntaxError('expected :');
+    i = skipWs(s, i + 1);
+    const end = valueEnd(s, i);
+    if (hit >= 0) {
+      seen[hit] = true;
+      out[hit] = spanString(s, { start: i, end });
+      if (--left === 0) return out;
+    }
+    i = skipWs(s, end);
+    const sep = s.charCodeAt(i);
+    if (sep === CLOSE_BRACE) return out;
+    if (sep !== COMMA) throw new SyntaxError('expected , or }');
+    i = skipWs(s, i + 1);
+  }
+}
+
+/** True when lookups in `top` are table reads (the parser's member table), not a walk of the text. */
+export function isIndexed(top: Fields): boolean {
+  return top instanceof ScannedTop && top.current;
 }
 
 /** A number field of a nested object; undefined when absent or not a number. */

@@ -10,6 +10,16 @@ export interface AuditStageMetrics {
   auditEvents: Counter<'verb' | 'code_class' | 'user_kind'>;
   requestDuration: Histogram<'verb'>;
   sensitive: Counter<'kind'>;
+  /**
+   * tailship_audit_events_total as plain counts, one slot per label set (index from the stage): counted on every
+   * event without prom-client's per-call label hashing, handed to the counter when it is collected (scrape).
+   */
+  auditEventsTally: Array<AuditEventsSlot | undefined>;
+}
+
+export interface AuditEventsSlot {
+  labels: { verb: string; code_class: string; user_kind: string };
+  n: number;
 }
 
 const byRegistry = new WeakMap<Registry, AuditStageMetrics>();
@@ -21,7 +31,9 @@ export function auditStageMetrics(registry: Registry): AuditStageMetrics {
   let m = byRegistry.get(registry);
   if (m) return m;
   const registers = [registry];
+  const tally: Array<AuditEventsSlot | undefined> = [];
   m = {
+    auditEventsTally: tally,
     redacted: new Counter({
       name: 'tailship_events_redacted_total',
       help: 'Events in which --redact replaced at least one value (secrets, tokens).',
@@ -39,6 +51,14 @@ export function auditStageMetrics(registry: Registry): AuditStageMetrics {
       help: 'Audit events as read (before the policy), by verb, response code class and kind of user (no user names).',
       labelNames: ['verb', 'code_class', 'user_kind'],
       registers,
+      collect() {
+        for (const slot of tally) {
+          if (slot && slot.n > 0) {
+            this.inc(slot.labels, slot.n);
+            slot.n = 0;
+          }
+        }
+      },
     }),
     requestDuration: new Histogram({
       name: 'tailship_audit_request_duration_seconds',

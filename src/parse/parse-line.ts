@@ -1,4 +1,5 @@
 import type { ShipEvent } from './ship-event.js';
+import { scanned, startMember } from './top-members.js';
 
 /**
  * A line becomes a ShipEvent here and nowhere else. JSON inputs are parsed once to validate the line and take
@@ -10,6 +11,8 @@ export function parseLine(text: string, truncated: boolean, json: boolean, nowMs
   }
   if (!json) return { raw: text, isObject: false, ...splitTime(nowMs) };
   if (scanObject(text)) {
+    scanned.raw = text; // the member table now describes this line (top-members.ts)
+    scanned.gen++;
     // Valid, and the time keys were read by the scan: the same answer as below, without building the object.
     const t = eventTime(foundStage) ?? eventTime(foundReceived) ?? splitTime(nowMs);
     return { raw: text, isObject: true, time: t.time, timeNs: t.timeNs };
@@ -182,6 +185,8 @@ function scanNumber(s: string, i: number): number {
 function scanObject(s: string): boolean {
   foundStage = undefined;
   foundReceived = undefined;
+  scanned.raw = undefined;
+  scanned.count = 0;
   if (CONTROL.test(s)) return false;
   nextBackslash = s.indexOf('\\');
   let i = skipWs(s, 0);
@@ -234,6 +239,7 @@ function scanObject(s: string): boolean {
     if (openedEmpty && depth === 0) return skipWs(s, i) === s.length;
     // ---- after a value: `,` or the end of containers
     for (;;) {
+      if (depth === 1) scanned.spans[scanned.count * 4 - 1] = i; // a top-level member's value ends here
       i = skipWs(s, i);
       const d = s.charCodeAt(i);
       const top = stack[depth - 1];
@@ -266,6 +272,7 @@ function scanKey(s: string, i: number, depth: number): number {
   const start = i + 1;
   i = scanString(s, start);
   if (i < 0) return -1;
+  const keyEnd = i;
   if (depth === 1) {
     if (hadEscape) return -1; // an escaped key might spell a time key: JSON.parse decides
     const len = i - 1 - start;
@@ -274,5 +281,7 @@ function scanKey(s: string, i: number, depth: number): number {
   }
   i = skipWs(s, i);
   if (s.charCodeAt(i) !== 0x3a) return -1;
-  return skipWs(s, i + 1);
+  i = skipWs(s, i + 1);
+  if (depth === 1) startMember(start - 1, keyEnd, i);
+  return i;
 }

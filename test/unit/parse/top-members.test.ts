@@ -1,0 +1,54 @@
+import { describe, expect, test } from 'vitest';
+import { parseLine } from '../../../src/parse/parse-line.js';
+import { TopLevel, isIndexed, topFields } from '../../../src/audit/json-scan.js';
+import { fixtureLines, realAuditLines } from '../audit/support.js';
+
+/** Every member of a text by the parser's table (just after parsing it) and by a walk of the text: must agree. */
+function bothWays(line: string): { table: Array<[string, { start: number; end: number }]>; walk: Array<[string, { start: number; end: number }]>; indexed: boolean } {
+  const ev = parseLine(line, false, true, 0);
+  const top = topFields(ev.raw)!;
+  const indexed = isIndexed(top);
+  const table = [...top.all()];
+  const walk = [...new TopLevel(line).all()];
+  return { table, walk, indexed };
+}
+
+describe("the parser's member table (one walk per line for the audit stages)", () => {
+  const cases = [
+    ...realAuditLines().map((l) => l.line),
+    ...fixtureLines('audit-redact/secrets.ndjson'),
+    '{}',
+    ' { "a" : 1 , "b":[1,{"c":"}"}] ,"d":{} , "e":[] ,"f":"x\\"y" } ',
+    '{"dup":1,"x":true,"dup":2}',
+    '{"n":-1.5e+3,"t":null,"f":false,"s":"\\u00e9"}',
+  ];
+
+  test.each(cases.map((c, i) => [i, c]))('line %i: same spans as a walk of the text, first occurrence kept', (_i, line) => {
+    const { table, walk, indexed } = bothWays(line);
+    expect(indexed).toBe(true);
+    expect(table).toEqual(walk);
+    // each lookup answers from the table too
+    const top = topFields(line)!;
+    for (const [k, span] of walk) expect(top.get(k)).toEqual(span);
+    expect(top.get('no such key')).toBeUndefined();
+  });
+
+  test('a table from an older line is never used for another text: the lookup walks that text instead', () => {
+    const a = '{"verb":"get","stage":"ResponseComplete"}';
+    const b = '{"stage":"RequestReceived","verb":"list","x":1}';
+    parseLine(a, false, true, 0);
+    const topA = topFields(a)!;
+    parseLine(b, false, true, 0); // the table now describes b
+    expect(isIndexed(topA)).toBe(false);
+    expect(topA.get('verb')).toEqual({ start: 8, end: 13 });
+    expect(topFields(b)!.get('verb')).toEqual({ start: 34, end: 40 });
+  });
+
+  test('a line the scan rejects leaves no table behind', () => {
+    parseLine('{"ok":1}', false, true, 0);
+    parseLine('{"v\\u0065rb":"get"}', false, true, 0); // escaped top-level key: JSON.parse decides
+    const top = topFields('{"v\\u0065rb":"get"}')!;
+    expect(isIndexed(top)).toBe(false);
+    expect(top.get('verb')).toEqual({ start: 13, end: 18 });
+  });
+});
