@@ -9,6 +9,7 @@
 import type { RequestAttributes } from './types.js';
 import { eachMember, isKey, keyHasEscape, skipValue, skipWs, stringEnd, stringValue } from './json-skip.js';
 import { pathOf } from './attributes-of.js';
+import { scanned } from '../../parse/top-members.js';
 
 export { attributesOf, pathOf } from './attributes-of.js';
 
@@ -215,10 +216,41 @@ function topMember(s: string, ks: number, ke: number, vs: number): number {
  */
 const DECIDING = /"(?:verb|user|objectRef|requestURI|stage|level|auditID)"|\\u/g;
 
-/** Nothing at or after `from` can be a top-level key that decides: none of those texts appears there at all. */
+const DECIDING_KEYS = ['verb', 'user', 'objectRef', 'requestURI', 'stage', 'level', 'auditID'];
+
+/**
+ * Nothing at or after `from` can be a top-level key that decides. For the line just parsed the parser's member
+ * table lists every top-level key (none escaped): a look at the keys instead of a regex pass over the bodies.
+ * Otherwise: none of those texts appears there at all.
+ */
 function nothingDecidesAfter(s: string, from: number): boolean {
+  if (scanned.raw === s) {
+    const sp = scanned.spans;
+    for (let m = 0; m < scanned.count; m++) {
+      const ks = sp[m * 4]!;
+      if (ks < from) continue;
+      const len = sp[m * 4 + 1]! - ks - 2;
+      for (const k of DECIDING_KEYS) if (len === k.length && s.startsWith(k, ks + 1)) return false;
+    }
+    return true;
+  }
   DECIDING.lastIndex = from;
   return !DECIDING.test(s);
+}
+
+/** scanRest from the parser's member table: the members from `at` on, with no walk of the bodies. */
+function restFromTable(s: string, at: number): ScannedEvent {
+  const sp = scanned.spans;
+  for (let m = 0; m < scanned.count; m++) {
+    const ks = sp[m * 4]!;
+    if (ks < at) continue;
+    const len = sp[m * 4 + 1]! - ks - 2;
+    const kind = len === 13 && s.startsWith('requestObject', ks + 1) ? M_REQUEST_OBJECT : len === 14 && s.startsWith('responseObject', ks + 1) ? M_RESPONSE_OBJECT : M_OTHER;
+    result.spans.push(ks, sp[m * 4 + 2]!, sp[m * 4 + 3]!);
+    result.kinds.push(kind);
+    if (kind !== M_OTHER) result.bodies++;
+  }
+  return result;
 }
 
 /** Scans top-level members from `i` (at a key's quote). With `lazy`, stops at the first body when nothing after it can decide. */
@@ -320,5 +352,7 @@ export function scanRest(raw: string): ScannedEvent | undefined {
   const at = result.restAt;
   if (at < 0) return result;
   result.restAt = -1;
+  // nothing after `at` decides (the lazy scan proved it), so only the bodies' kinds matter there
+  if (scanned.raw === raw) return restFromTable(raw, at);
   return scanMembers(raw, at, false);
 }

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { applyPolicy } from '../../../../src/audit/policy/apply.js';
+import { parseLine } from '../../../../src/parse/parse-line.js';
 import { compilePolicy } from '../../../../src/audit/policy/evaluate.js';
 import { parsePolicy } from '../../../../src/audit/policy/load-policy.js';
 import { attributesOf, scanEvent } from '../../../../src/audit/policy/scan-event.js';
@@ -59,6 +60,18 @@ describe('scanEvent reads what JSON.parse reads', () => {
   test.each(cases)('%s', (_, raw) => {
     expect(() => JSON.parse(raw)).not.toThrow();
     expect(viaScan(raw)).toEqual(viaParse(raw));
+  });
+
+  test("a deciding key after the bodies, the line just parsed (the parser's member table answers): the last one wins, as JSON.parse", () => {
+    const ev = compilePolicy(parsePolicy('apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  verbs: [create]\n- level: Metadata\n', 'p').policy);
+    for (const key of ['verb', 'stage', 'level', 'user', 'objectRef', 'requestURI', 'auditID']) {
+      const value = key === 'verb' ? '"create"' : key === 'user' ? '{"username":"tim"}' : key === 'objectRef' ? '{"resource":"pods"}' : '"x"';
+      const raw = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"a","stage":"ResponseComplete","requestURI":"/api","verb":"${key === 'verb' ? 'get' : 'create'}","user":{"username":"u"},"requestObject":{"a":1},"${key}":${value}}`;
+      parseLine(raw, false, true, 0);
+      expect(viaScan(raw), key).toEqual(viaParse(raw));
+      parseLine(raw, false, true, 0);
+      expect(applyPolicy(raw, ev).decision.rule, key).toBe(0);
+    }
   });
 
   test('an escaped key at a level the scan reads: it gives up (the caller uses JSON.parse), and the outcome is the same', () => {
@@ -151,10 +164,14 @@ describe('body removal', () => {
       if (rng.next() < 0.5) raw = raw.replace(/"(verb|username|resource)":"(.)/, (_m, key: string, c: string) => `"${key}":"\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
       expect(viaScan(raw)).toEqual(viaParse(raw));
       for (const [text, r] of policies) {
-        const mine = applyPolicy(raw, policy(text));
         const want = refEvaluate(r, raw);
-        expect(mine.decision.rule).toBe(want.rule);
-        expect(mine.out === undefined ? undefined : JSON.parse(mine.out)).toEqual(want.event);
+        // through a walk of the text, and through the parser's member table (the line just parsed)
+        for (const parsed of [false, true]) {
+          parseLine(parsed ? raw : '{}', false, true, 0);
+          const mine = applyPolicy(raw, policy(text));
+          expect(mine.decision.rule).toBe(want.rule);
+          expect(mine.out === undefined ? undefined : JSON.parse(mine.out)).toEqual(want.event);
+        }
       }
     }
   });
