@@ -1,5 +1,5 @@
 import type { Batch } from '../batch/batch.js';
-import { BodyWriter, renderLog, tagObjectJson, writeLog } from './render.js';
+import { BodyWriter, renderLog, tagJsonWith, tagObjectJson, writeLog } from './render.js';
 
 // The NDJSON form of a batch, shared by `file:`, `stdout:` and the dead-letter spool (one log per line).
 
@@ -27,7 +27,7 @@ export function batchNdjsonWriter(batch: Batch): BodyWriter {
   const shared = tagObjectJson(batch.tags, undefined);
   const w = new BodyWriter(batch.rawBytes + batch.events.length * (48 + (shared?.length ?? 0)) + 16);
   for (const event of batch.events) {
-    writeLog(w, event, event.markers ? tagObjectJson(batch.tags, event.markers) : shared);
+    writeLog(w, event, tagJsonWith(batch.tags, shared, event.markers));
     w.write('\n');
   }
   return w;

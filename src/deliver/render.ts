@@ -49,6 +49,37 @@ export function tagObjectJson(shared: Record<string, string> | undefined, marker
   return JSON.stringify({ ...shared, ...markers });
 }
 
+const HEX_ID = /^[0-9a-f]{64}$/;
+
+/** `JSON.stringify(markers)`; the usual `{"__event_id__": hex}` alone without the general serialiser. */
+export function markersJson(markers: Record<string, string>): string {
+  let only: string | undefined;
+  for (const k in markers) {
+    if (only !== undefined || k !== '__event_id__') return JSON.stringify(markers);
+    only = markers[k];
+  }
+  return only !== undefined && HEX_ID.test(only) ? `{"__event_id__":"${only}"}` : JSON.stringify(markers);
+}
+
+/**
+ * `tagObjectJson(shared, markers)` for every log of a batch whose shared part was serialised once
+ * (`sharedJson`): when no marker repeats a shared key, the merged object is the shared text with the markers'
+ * members appended, the same bytes as stringifying the merged object (every log carries `__event_id__`).
+ * Anything else takes the general form.
+ */
+export function tagJsonWith(shared: Record<string, string> | undefined, sharedJson: string | undefined, markers: Record<string, string> | undefined): string | undefined {
+  if (!markers) return sharedJson;
+  if (!shared || sharedJson === undefined) return markersJson(markers);
+  // a repeated key keeps the shared position; an integer-like key goes first: both need the general form
+  for (const k in markers) {
+    const c = k.charCodeAt(0);
+    if ((c >= 0x30 && c <= 0x39) || Object.prototype.hasOwnProperty.call(shared, k)) return tagObjectJson(shared, markers);
+  }
+  const m = markersJson(markers);
+  if (m === '{}') return sharedJson;
+  return sharedJson === '{}' ? m : `${sharedJson.slice(0, -1)},${m.slice(1)}`;
+}
+
 /** Released body buffers kept for the next batches: their memory is reused at once instead of waiting for GC. */
 const spare: Buffer[] = [];
 const SPARE_MAX = 4;

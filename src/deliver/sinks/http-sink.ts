@@ -4,7 +4,7 @@ import { gzip } from 'node:zlib';
 import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
-import { BodyWriter, renderLog, writeLog } from '../render.js';
+import { BodyWriter, markersJson, renderLog, writeLog } from '../render.js';
 import { ErrorCodes } from '../../errors.js';
 import { parseRetryAfter } from '../retry-after.js';
 import { closePoolGracefully } from '../close-pool.js';
@@ -249,7 +249,7 @@ function httpBatchBodyWriter(batch: Batch): BodyWriter {
   for (let i = 0; i < events.length; i++) {
     if (i > 0) w.write(',');
     const e = events[i]!;
-    writeLog(w, e, e.markers ? JSON.stringify(e.markers) : undefined);
+    writeLog(w, e, e.markers ? markersJson(e.markers) : undefined);
   }
   w.write(']}');
   return w;
