@@ -1,8 +1,19 @@
 // The CLI proper (argv + env → run | config | status | …), loaded by cli.ts once the heap is bounded.
 import { readFileSync, statSync } from 'node:fs';
-import { describeConfig, formatProblem, HELP_TEXT, NO_INPUT_HELP, parseCommandLine, resolveConfig, UsageError } from './config/index.js';
+import {
+  type AgentOptions,
+  type Command,
+  describeConfig,
+  formatProblem,
+  HELP_TEXT,
+  NO_INPUT_HELP,
+  parseCommandLine,
+  resolveConfig,
+  type ResolvedConfig,
+  UsageError,
+} from './config/index.js';
 import { ErrorCodes, TailshipError } from './errors.js';
-import { createLogger } from './observe/log.js';
+import { createLogger, type Logger } from './observe/log.js';
 import { preflight } from './preflight/index.js';
 import { waitForInputs } from './preflight/wait-for-inputs.js';
 import { acquireStateLock, checkStateDirWritable, type StateLock } from './state/lock.js';
@@ -17,17 +28,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const { webhookKubeconfigCommand } = await import('./commands/webhook-kubeconfig.js');
     return webhookKubeconfigCommand(argv.slice(1), process.stdout, process.stderr);
   }
-  let cmd;
-  try {
-    cmd = parseCommandLine(argv, env);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`tailship: ${e.message}\nRun 'tailship --help' for the flags.\n`);
-      return 2;
-    }
-    throw e;
-  }
-  const { options } = cmd;
+  const cmd = parseOrExplain(argv, env);
+  if (typeof cmd === 'number') return cmd;
   switch (cmd.command) {
     case 'help':
       process.stdout.write(HELP_TEXT.endsWith('\n') ? HELP_TEXT : `${HELP_TEXT}\n`);
@@ -35,14 +37,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     case 'version':
       process.stdout.write(`tailship ${version()}\n`);
       return 0;
-    case 'status': {
-      // Reads only, and takes no lock: status works while an agent runs (SPEC §11).
-      const missing = stateDirMissing(options.stateDir);
-      if (missing) return printError(missing);
-      const s = await readStatus(options.stateDir);
-      process.stdout.write(cmd.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
-      return 0;
-    }
+    case 'status':
+      return statusCommand(cmd);
     case 'replay':
       return (await import('./deliver/replay-command.js')).replayCommand(cmd, env);
     case 'policy': {
@@ -50,31 +46,68 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       return runPolicyCommand(cmd.args ?? []);
     }
     case 'config':
+      return configCommand(cmd.options, env);
     case 'run':
-      break;
+      return runCommand(cmd.options, env);
   }
-  let resolved = await resolveConfig(options, env);
+}
+
+/** The parsed command line, or exit 2 after saying what is wrong with it. */
+function parseOrExplain(argv: string[], env: NodeJS.ProcessEnv): Command | number {
+  try {
+    return parseCommandLine(argv, env);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`tailship: ${e.message}\nRun 'tailship --help' for the flags.\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+async function statusCommand(cmd: Command): Promise<number> {
+  // Reads only, and takes no lock: status works while an agent runs (SPEC §11).
+  const missing = stateDirMissing(cmd.options.stateDir);
+  if (missing) return printError(missing);
+  const s = await readStatus(cmd.options.stateDir);
+  process.stdout.write(cmd.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
+  return 0;
+}
+
+/** The resolved configuration with the preflight's problems and warnings added, and whether it has no input. */
+async function checkedConfig(
+  options: AgentOptions,
+  env: NodeJS.ProcessEnv,
+  command: 'config' | 'run',
+): Promise<{ resolved: ResolvedConfig; noInput: boolean }> {
+  const resolved = await resolveConfig(options, env);
   // `config` fails exactly where `run` would (issue 10 item 5): both run the same checks.
-  const pre = await preflight(options, resolved, env, cmd.command);
+  const pre = await preflight(options, resolved, env, command);
   resolved.problems.push(...pre.problems);
   resolved.warnings.push(...pre.warnings);
-  if (cmd.command === 'config') {
-    // A human reads this: warnings and errors as text lines on stderr, the configuration as JSON on stdout.
-    process.stdout.write(`${JSON.stringify(describeConfig(options, resolved, env), null, 2)}\n`);
-    for (const w of resolved.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
-    for (const p of resolved.problems) process.stderr.write(`error: ${formatProblem(p)}\n`);
-    return resolved.problems.length > 0 ? 2 : 0;
-  }
+  return { resolved, noInput: pre.noInput };
+}
+
+async function configCommand(options: AgentOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  const { resolved } = await checkedConfig(options, env, 'config');
+  // A human reads this: warnings and errors as text lines on stderr, the configuration as JSON on stdout.
+  process.stdout.write(`${JSON.stringify(describeConfig(options, resolved, env), null, 2)}\n`);
+  for (const w of resolved.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
+  for (const p of resolved.problems) process.stderr.write(`error: ${formatProblem(p)}\n`);
+  return resolved.problems.length > 0 ? 2 : 0;
+}
+
+async function runCommand(options: AgentOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  const { resolved, noInput } = await checkedConfig(options, env, 'run');
   const logger = createLogger(options.logLevel);
   for (const n of resolved.notes) logger.debug(n);
   for (const w of resolved.warnings) logger.warn(formatProblem(w));
   if (resolved.problems.length > 0) {
     for (const p of resolved.problems) process.stderr.write(`error: ${formatProblem(p)}\n`);
-    if (pre.noInput && !options.waitForInputs) process.stderr.write(`tailship: ${NO_INPUT_HELP}\n`);
+    if (noInput && !options.waitForInputs) process.stderr.write(`tailship: ${NO_INPUT_HELP}\n`);
     process.stderr.write(`tailship: ${resolved.problems.length} configuration problem(s); nothing was started. Check with 'tailship config'.\n`);
     return 2;
   }
-
   // One agent per state dir, and a state dir that takes writes, before anything is read (SPEC §11).
   let lock: StateLock;
   try {
@@ -85,14 +118,23 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     throw e;
   }
   process.on('exit', () => lock.release());
+  const code = await runAgentUnderLock(options, env, logger, resolved, noInput);
+  lock.release();
+  return code;
+}
 
+/** Waits for inputs when there were none, then runs the agent until it is done; the caller holds the state lock. */
+async function runAgentUnderLock(
+  options: AgentOptions,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  resolved: ResolvedConfig,
+  noInput: boolean,
+): Promise<number> {
   const signals = onSignals(logger);
-  if (pre.noInput) {
+  if (noInput) {
     const waited = await waitForInputs(options, env, logger, { stopped: signals.first });
-    if (!waited) {
-      lock.release();
-      return 0;
-    }
+    if (!waited) return 0;
     resolved = waited;
   }
   const { startAgent } = await import('./agent.js');
@@ -102,14 +144,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   } catch (e) {
     // Construction errors are configuration mistakes (a bad --sink URI, an unreadable CA file…).
     process.stderr.write(`tailship: ${(e as Error).message}\n`);
-    lock.release();
     return 2;
   }
   ranAgent = true;
   signals.attach(agent);
-  const code = await agent.done;
-  lock.release();
-  return code;
+  return agent.done;
 }
 
 /**
@@ -118,7 +157,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
  */
 type Stoppable = { stop(): void; reload?(reason: string): Promise<void> };
 
-function onSignals(logger: ReturnType<typeof createLogger>): { first: Promise<void>; attach(agent: Stoppable): void } {
+function onSignals(logger: Logger): { first: Promise<void>; attach(agent: Stoppable): void } {
   let agent: Stoppable | undefined;
   let count = 0;
   let firstSeen!: () => void;

@@ -9,7 +9,7 @@ import { ErrorCodes } from '../errors.js';
 import { parseDeadLetterLine, recordBatch, type DeadLetterRecord } from './dead-letter-record.js';
 import { deadLetterDir } from './dead-letter.js';
 import { appendDurably } from './durable-write.js';
-import { splitBatch } from './deliverer.js';
+import { splitBatch } from './deliver-whole.js';
 import { SinkError, type Sink } from './sink.js';
 
 /**

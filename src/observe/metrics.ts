@@ -56,8 +56,38 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   }
   const registers = [registry];
   let dirtySince: number | undefined;
+  // Registered in this order, which is the order of the scrape.
   const m: Omit<Metrics, 'lineRead' | 'initInput' | 'initSink' | 'checkpointDirty'> = {
     registry,
+    ...readMetrics(registers),
+    ...deliveryMetrics(registers),
+    ...backlogMetrics(registers, () => dirtySince),
+    ...livenessMetrics(registers),
+  };
+  m.buildInfo.set({ version: VERSION, node: process.versions.node }, 1);
+  return {
+    ...m,
+    lineRead(input, bytes) {
+      m.linesRead.inc({ input });
+      m.bytesRead.inc({ input }, bytes);
+    },
+    initInput(input) {
+      m.linesRead.inc({ input }, 0);
+      m.bytesRead.inc({ input }, 0);
+    },
+    initSink(sink) {
+      for (const c of [m.batchesShipped, m.batchesFailed, m.batchRetries]) c.inc({ sink }, 0);
+    },
+    checkpointDirty(dirty, now = Date.now()) {
+      if (!dirty) dirtySince = undefined;
+      else dirtySince ??= now;
+    },
+  };
+}
+
+/** What was read: bytes and lines per input, and the lines that were not what they should be. */
+function readMetrics(registers: Registry[]): Pick<Metrics, 'bytesRead' | 'linesRead' | 'linesInvalid' | 'linesTruncated'> {
+  return {
     bytesRead: new Counter({ name: 'tailship_bytes_read_total', help: 'Bytes of lines read from log files, per input.', labelNames: ['input'], registers }),
     linesRead: new Counter({ name: 'tailship_lines_read_total', help: 'Lines read from log files, per input.', labelNames: ['input'], registers }),
     linesInvalid: new Counter({
@@ -70,6 +100,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       help: 'Lines longer than --max-line-bytes, shipped cut with __truncated__=true.',
       registers,
     }),
+  };
+}
+
+/** What the stores did with the batches. */
+function deliveryMetrics(registers: Registry[]): Pick<Metrics, 'eventsShipped' | 'batchesShipped' | 'batchesFailed' | 'batchesDeadLettered' | 'batchRetries'> {
+  return {
     eventsShipped: new Counter({
       name: 'tailship_events_shipped_total',
       help: 'Events acknowledged by the store.',
@@ -99,6 +135,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['sink'],
       registers,
     }),
+  };
+}
+
+/** What is read but not acknowledged or saved yet, and what was lost before it could be read. */
+function backlogMetrics(registers: Registry[], dirtySince: () => number | undefined): Pick<Metrics, 'fileLag' | 'bytesLost' | 'checkpointAge' | 'inflightBytes' | 'readPaused'> {
+  return {
     fileLag: new Gauge({
       name: 'tailship_file_lag_bytes',
       help: 'Bytes of a file not yet acknowledged by the store.',
@@ -115,7 +157,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       help: 'Age of the oldest progress not yet saved in the checkpoint file; 0 when everything is saved (alert when it stays high: saving fails).',
       registers,
       collect() {
-        this.set(dirtySince === undefined ? 0 : Math.max(0, (Date.now() - dirtySince) / 1000));
+        const since = dirtySince();
+        this.set(since === undefined ? 0 : Math.max(0, (Date.now() - since) / 1000));
       },
     }),
     inflightBytes: new Gauge({
@@ -128,7 +171,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       help: '1 while reading is paused because the in-flight budget is used up.',
       registers,
     }),
-    // issue 10 (harden2): loss and liveness (SPEC §7), invalid UTF-8
+  };
+}
+
+/** issue 10 (harden2): loss and liveness (SPEC §7), invalid UTF-8; and which build runs. */
+function livenessMetrics(registers: Registry[]): Pick<Metrics, 'linesInvalidUtf8' | 'filesLost' | 'inputUp' | 'inputStale' | 'buildInfo'> {
+  return {
     linesInvalidUtf8: new Counter({
       name: 'tailship_lines_invalid_utf8_total',
       help: 'Lines whose bytes were not valid UTF-8 (shipped with U+FFFD in their place, tagged __invalid_utf8__=true).',
@@ -159,24 +207,5 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['version', 'node'],
       registers,
     }),
-  };
-  m.buildInfo.set({ version: VERSION, node: process.versions.node }, 1);
-  return {
-    ...m,
-    lineRead(input, bytes) {
-      m.linesRead.inc({ input });
-      m.bytesRead.inc({ input }, bytes);
-    },
-    initInput(input) {
-      m.linesRead.inc({ input }, 0);
-      m.bytesRead.inc({ input }, 0);
-    },
-    initSink(sink) {
-      for (const c of [m.batchesShipped, m.batchesFailed, m.batchRetries]) c.inc({ sink }, 0);
-    },
-    checkpointDirty(dirty, now = Date.now()) {
-      if (!dirty) dirtySince = undefined;
-      else dirtySince ??= now;
-    },
   };
 }

@@ -8,37 +8,19 @@
 // what the tailer saw is always a prefix of what the file will hold. A journal that is not complete means the
 // active file was not touched: nothing of that group exists, and its client had no 200.
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  fstatSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-} from 'node:fs';
+import { mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { backupNameFor, isBackupOf } from '../../discover/rotation-names.js';
 import type { Logger } from '../../observe/log.js';
 import type { DedupeWindow } from './dedupe.js';
-import { keyHash } from './dedupe.js';
 import { redoJournal, type JournalHeader } from './journal.js';
+import { committedOf, freeBackupName, listBackups, openActiveFile, writeAll, type FileState, type SpoolProgress } from './spool-files.js';
+import { reconcileKeys } from './spool-keys.js';
+
+export type { SpoolProgress };
 
 export const ACTIVE_NAME = 'audit.log';
 const JOURNAL_NAME = 'journal';
-
-/** What the checkpoints say about one spool file: bytes acknowledged (`committed`) of `size`. */
-export interface SpoolProgress {
-  path: string;
-  committed: number;
-  size?: number;
-  dev?: number;
-  ino?: number;
-}
 
 export interface SpoolOptions {
   dir: string;
@@ -54,13 +36,6 @@ export interface SpoolOptions {
   now?: () => number;
 }
 
-interface FileState {
-  path: string;
-  ino: number;
-  size: number;
-  rotatedAt: number;
-}
-
 interface Pending {
   lines: Buffer[];
   bytes: number;
@@ -68,7 +43,6 @@ interface Pending {
   resolve: () => void;
   reject: (e: Error) => void;
 }
-
 
 export class Spool {
   readonly #o: Required<SpoolOptions>;
@@ -89,14 +63,9 @@ export class Spool {
     this.#activePath = path.join(o.dir, ACTIVE_NAME);
     this.#journalPath = path.join(o.dir, JOURNAL_NAME);
     redoJournal(this.#o.dir, this.#journalPath, this.#o.logger);
-    this.#active = this.#openActive();
-    for (const name of readdirSync(o.dir).sort()) {
-      if (!isBackupOf(name, ACTIVE_NAME)) continue;
-      const p = path.join(o.dir, name);
-      const st = statSync(p);
-      this.#backups.push({ path: p, ino: st.ino, size: st.size, rotatedAt: st.mtimeMs });
-    }
-    this.#reconcileKeys();
+    this.#active = openActiveFile(this.#activePath, this.#o.dir);
+    this.#backups = listBackups(o.dir, ACTIVE_NAME);
+    reconcileKeys([...this.#backups, this.#active], this.#o.dedupe);
   }
 
   get activePath(): string {
@@ -107,7 +76,7 @@ export class Spool {
   unackedBytes(): number {
     const progress = this.#o.committed();
     let total = this.#queuedBytes;
-    for (const f of [...this.#backups, this.#active]) total += Math.max(0, f.size - this.#committedOf(f, progress));
+    for (const f of [...this.#backups, this.#active]) total += Math.max(0, f.size - committedOf(f, progress));
     return total;
   }
 
@@ -134,7 +103,7 @@ export class Spool {
     const keep: FileState[] = [];
     let synced = false;
     for (const b of this.#backups) {
-      if (this.#committedOf(b, progress) >= b.size && now - b.rotatedAt >= this.#o.deleteGraceMs) {
+      if (committedOf(b, progress) >= b.size && now - b.rotatedAt >= this.#o.deleteGraceMs) {
         if (!synced) this.#o.dedupe.sync();
         synced = true;
         try {
@@ -157,17 +126,6 @@ export class Spool {
     await this.#activeFh?.close().catch(() => undefined);
     await this.#journalFh?.close().catch(() => undefined);
     this.#o.dedupe.close();
-  }
-
-  #committedOf(f: FileState, progress: SpoolProgress[]): number {
-    let best = 0;
-    for (const p of progress) {
-      // Name and inode both (conservative): a stale name after a rotation, or an inode reused after a deletion,
-      // counts as unacknowledged, which only delays a deletion.
-      const same = p.path === f.path && (p.ino === undefined || p.ino === f.ino);
-      if (same && p.committed > best) best = p.committed;
-    }
-    return best;
   }
 
   async #flush(): Promise<void> {
@@ -197,14 +155,7 @@ export class Spool {
   }
 
   async #writeGroup(group: Pending[], bytes: number): Promise<void> {
-    const data = Buffer.allocUnsafe(bytes);
-    let at = 0;
-    for (const p of group) {
-      for (const l of p.lines) {
-        at += l.copy(data, at);
-        data[at++] = 0x0a;
-      }
-    }
+    const data = joinLines(group, bytes);
     const header: JournalHeader = {
       file: ACTIVE_NAME,
       ino: this.#active.ino,
@@ -224,89 +175,25 @@ export class Spool {
   }
 
   async #rotate(): Promise<void> {
-    let when = this.#o.now();
-    let target = backupNameFor(this.#activePath, new Date(when));
-    while (this.#backups.some((b) => b.path === target) || exists(target)) target = backupNameFor(this.#activePath, new Date(++when));
+    const target = freeBackupName(this.#activePath, this.#o.now(), this.#backups);
     await this.#activeFh?.close();
     this.#activeFh = undefined;
     renameSync(this.#activePath, target);
     this.#backups.push({ ...this.#active, path: target, rotatedAt: this.#o.now() });
-    this.#active = this.#openActive();
+    this.#active = openActiveFile(this.#activePath, this.#o.dir);
     this.#o.logger.debug({ file: target }, 'webhook spool rotated');
   }
-
-  /** Opens (creating) the active file; a new file and its name are made durable. */
-  #openActive(): FileState {
-    let fd: number;
-    let created = false;
-    try {
-      fd = openSync(this.#activePath, 'r+');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      fd = openSync(this.#activePath, 'wx+', 0o600);
-      created = true;
-    }
-    try {
-      if (created) fsyncSync(fd);
-      const st = fstatSync(fd);
-      if (created) syncDir(this.#o.dir);
-      return { path: this.#activePath, ino: st.ino, size: st.size, rotatedAt: 0 };
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /** Keys of every event still in the spool: a crash between the spool write and the key file loses none. */
-  #reconcileKeys(): void {
-    const missing: string[] = [];
-    for (const f of [...this.#backups, this.#active]) {
-      let text: string;
-      try {
-        text = readFileSync(f.path, 'utf8');
-      } catch {
-        continue;
-      }
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        try {
-          const o = JSON.parse(line) as { auditID?: unknown; stage?: unknown };
-          const h = keyHash(`${String(o.auditID)}\u0000${String(o.stage)}`);
-          if (!this.#o.dedupe.has(h)) missing.push(h);
-        } catch {
-          // not ours to judge: the tailer ships it as a parse error
-        }
-      }
-    }
-    if (missing.length > 0) {
-      this.#o.dedupe.add(missing);
-      this.#o.dedupe.persist(missing);
-      this.#o.dedupe.sync();
-    }
-  }
 }
 
-async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
+/** The lines of a group, each followed by a newline, in one buffer of `bytes`. */
+function joinLines(group: Pending[], bytes: number): Buffer {
+  const data = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const p of group) {
+    for (const l of p.lines) {
+      at += l.copy(data, at);
+      data[at++] = 0x0a;
+    }
   }
-}
-
-function exists(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  return data;
 }

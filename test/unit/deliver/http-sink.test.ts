@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { SinkError, type Sink } from '../../../src/deliver/sink.js';
-import { createHttpSink, httpBatchBody, parseHttpSinkUrl } from '../../../src/deliver/sinks/http-sink.js';
+import { httpBatchBody } from '../../../src/deliver/sinks/http-batch-body.js';
+import { createHttpSink } from '../../../src/deliver/sinks/http-sink.js';
+import { parseHttpSinkUrl } from '../../../src/deliver/sinks/http-sink-config.js';
 import { startFakeHttpStore, type FakeHttpStore } from '../../helpers/fake-http-store.js';
 import { captureLogger, lineEvent, makeBatch, objectEvent, tempDir, thrownCode } from './support.js';
 
