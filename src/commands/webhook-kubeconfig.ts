@@ -2,7 +2,7 @@
 // Files are embedded as base64 `*-data` by default, so the one file is all the API server needs; `--paths` writes
 // the file paths instead (as the API server sees them: its static pod must mount them).
 import { readFileSync } from 'node:fs';
-import { stringify } from 'yaml';
+import { yaml } from '../config/lazy-yaml.js';
 
 export interface KubeconfigArgs {
   server: string;
@@ -75,7 +75,7 @@ export function renderKubeconfig(a: KubeconfigArgs): string {
     contexts: [{ name: 'webhook', context: { cluster: 'tailship', user: 'kube-apiserver' } }],
     'current-context': 'webhook',
   };
-  return `# kube-apiserver --audit-webhook-config-file=<this file> --audit-webhook-mode=batch (made by tailship webhook-kubeconfig)\n${stringify(doc, { lineWidth: 0 })}`;
+  return `# kube-apiserver --audit-webhook-config-file=<this file> --audit-webhook-mode=batch (made by tailship webhook-kubeconfig)\n${yaml().stringify(doc, { lineWidth: 0 })}`;
 }
 
 /** The command: prints the kubeconfig on stdout; returns the exit code. */

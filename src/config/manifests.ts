@@ -4,7 +4,7 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { yaml } from './lazy-yaml.js';
 import { applyConvention, type EnvVar } from './env-convention.js';
 import { isLogVarName } from './env-sources.js';
 import type { ConfigProblem, InputSpec, Origin } from './types.js';
@@ -194,7 +194,7 @@ export function parseManifestText(text: string, file: string): { docs: unknown[]
         let at = lineCol(text, start + (pos ? Number(pos[1]) : 0));
         if (!pos) {
           // Some JSON.parse messages carry no position; the YAML parser (a JSON superset) finds one.
-          const y = parseAllDocuments(text.slice(start, end)).find?.((d) => d.errors.length > 0)?.errors[0]?.linePos?.[0];
+          const y = yaml().parseAllDocuments(text.slice(start, end)).find?.((d) => d.errors.length > 0)?.errors[0]?.linePos?.[0];
           const base = lineCol(text, start);
           if (y) at = { line: base.line + y.line - 1, col: y.line === 1 ? base.col + y.col - 1 : y.col };
         }
@@ -204,7 +204,7 @@ export function parseManifestText(text: string, file: string): { docs: unknown[]
     }
     return { docs, problems };
   }
-  for (const d of parseAllDocuments(text, { prettyErrors: true })) {
+  for (const d of yaml().parseAllDocuments(text, { prettyErrors: true })) {
     const e = d.errors[0];
     if (e) {
       const at = e.linePos?.[0];

@@ -3,7 +3,8 @@
 // (`rules[3].level`) and the line it is on; an unknown field is a warning, as the API server's decoder ignores it.
 
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseAllDocuments, isMap, isSeq, type Document, type Node } from 'yaml';
+import type { Document, Node } from 'yaml';
+import { yaml } from '../../config/lazy-yaml.js';
 import { ErrorCodes, TailshipError, type ErrorCode } from '../../errors.js';
 import { LEVELS, STAGES, type GroupResources, type Level, type Policy, type PolicyRule, type Stage } from './types.js';
 
@@ -57,9 +58,9 @@ export function loadPolicyFile(file: string): LoadedPolicy {
 
 /** Parses and validates policy text; `file` names it in errors. */
 export function parsePolicy(text: string, file: string): LoadedPolicy {
-  const lines = new LineCounter();
+  const lines = new (yaml().LineCounter)();
   // YAML 1.1, as the API server's decoder (go-yaml v2) reads it; JSON is YAML too.
-  const docs = parseAllDocuments(text, { version: '1.1', lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+  const docs = yaml().parseAllDocuments(text, { version: '1.1', lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const lineOf = (n: Node | null | undefined): number => (n?.range ? lines.linePos(n.range[0]).line : 0);
   const list = Array.isArray(docs) ? docs : [];
   const syntax = list.flatMap((d) => d.errors).map((e) => ({ field: '', line: lines.linePos(e.pos[0]).line, message: `not valid YAML or JSON: ${e.message.split('\n')[0]}` }));
@@ -70,8 +71,8 @@ export function parsePolicy(text: string, file: string): LoadedPolicy {
   }
   const doc = nonEmpty[0] as Document.Parsed | undefined;
   const root = doc?.contents;
-  if (!doc || !isMap(root)) {
-    throw new PolicyError(ErrorCodes.POLICY_NOT_A_POLICY, file, [{ field: '', line: lineOf(root), message: !root ? 'is empty' : isSeq(root) ? 'is a list (a bare list of rules?), not a Policy object' : 'is not a YAML/JSON object' }], 'write an audit Policy: apiVersion: audit.k8s.io/v1, kind: Policy, rules: [...]');
+  if (!doc || !yaml().isMap(root)) {
+    throw new PolicyError(ErrorCodes.POLICY_NOT_A_POLICY, file, [{ field: '', line: lineOf(root), message: !root ? 'is empty' : yaml().isSeq(root) ? 'is a list (a bare list of rules?), not a Policy object' : 'is not a YAML/JSON object' }], 'write an audit Policy: apiVersion: audit.k8s.io/v1, kind: Policy, rules: [...]');
   }
   const value = doc.toJS() as Record<string, unknown>;
   const nodeAt = (p: Array<string | number>): Node | null | undefined => doc.getIn(p, true) as Node | null | undefined;

@@ -1,4 +1,12 @@
-import lz4js from 'lz4js';
+import { createRequire } from 'node:module';
+
+/**
+ * lz4js allocates ~5 MiB of typed arrays when it is loaded: only a process with an SLS sink that compresses
+ * loads it (on the first block), not every agent.
+ */
+type Lz4js = { compressBound(n: number): number; compressBlock(src: Uint8Array, dst: Uint8Array, at: number, end: number, table: Uint32Array): number };
+let lz4jsModule: Lz4js | undefined;
+const lz4js = (): Lz4js => (lz4jsModule ??= createRequire(import.meta.url)('lz4js') as Lz4js);
 
 /**
  * Raw LZ4 block (no frame, no size prefix), what SLS expects with `x-log-compresstype: lz4`
@@ -10,7 +18,7 @@ import lz4js from 'lz4js';
  * blocks. So the last 2 bytes are kept out of lz4js's input and appended to the final literal run here.
  */
 
-const HASH_TABLE = new Uint32Array(1 << 16);
+let hashTable: Uint32Array | undefined; // 256 KiB, made with the first block
 /** Bytes kept out of lz4js's input: moves its last possible match start from end-10 to end-12. */
 const TAIL = 2;
 /** lz4js compresses nothing below 13 bytes. */
@@ -18,12 +26,13 @@ const MIN_INPUT = 13 + TAIL;
 
 export function lz4CompressBlock(src: Uint8Array): Buffer {
   const n = src.length;
-  const dst = Buffer.allocUnsafe(lz4js.compressBound(n) + 16);
+  const dst = Buffer.allocUnsafe(lz4js().compressBound(n) + 16);
   let size = 0;
   if (n >= MIN_INPUT) {
     // lz4js trusts the table only through a content check, but stale positions cost matches: start clean.
-    HASH_TABLE.fill(0);
-    size = lz4js.compressBlock(src, dst, 0, n - TAIL, HASH_TABLE);
+    const table = (hashTable ??= new Uint32Array(1 << 16));
+    table.fill(0);
+    size = lz4js().compressBlock(src, dst, 0, n - TAIL, table);
   }
   if (size === 0 || size >= literalRunSize(n)) {
     // Incompressible (lz4js returns 0 when it found no match): one literal-only sequence is a valid block.
