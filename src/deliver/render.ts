@@ -82,7 +82,7 @@ export function tagJsonWith(shared: Record<string, string> | undefined, sharedJs
 
 /** Released body buffers kept for the next batches: their memory is reused at once instead of waiting for GC. */
 const spare: Buffer[] = [];
-const SPARE_MAX = 4;
+const SPARE_MAX = 2;
 const SPARE_BUFFER_MAX = 8 << 20;
 
 /**

@@ -6,6 +6,7 @@ import type { Metrics } from '../../observe/metrics.js';
 import { writeAndSync } from '../durable-write.js';
 import { batchNdjsonWriter, logstoreFileStem } from '../ndjson.js';
 import { closedError, type Sink } from '../sink.js';
+import { createSlots, type Slots } from '../slots.js';
 import { localWriteError } from '../write-error.js';
 
 export interface FileSinkOptions {
@@ -52,13 +53,15 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
   const rotateBytes = opts.rotateBytes ?? DEFAULT_ROTATE_BYTES;
   const maxFiles = opts.maxFiles ?? DEFAULT_MAX_FILES;
   const files = new Map<string, LogstoreFile>();
+  /** Sends not settled yet (close waits for them, also those still waiting to be rendered). */
+  const sending = new Set<Promise<void>>();
   let closed = false;
 
   function fileFor(logstore: string): LogstoreFile {
     let f = files.get(logstore);
     if (!f) {
       const stem = logstoreFileStem(logstore);
-      f = { stem, path: join(dir, `${stem}.ndjson`), size: 0, tail: Promise.resolve() };
+      f = { stem, path: join(dir, `${stem}.ndjson`), size: 0, tail: Promise.resolve(), rendering: createSlots(2) };
       files.set(logstore, f);
     }
     return f;
@@ -94,18 +97,28 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
     send(batch: Batch, signal?: AbortSignal): Promise<void> {
       if (closed) return Promise.reject(closedError('file'));
       const f = fileFor(batch.logstore);
-      const w = batchNdjsonWriter(batch);
-      const chunk = w.bytes();
-      const done = f.tail.then(() => append(f, chunk, signal));
-      // Once the write has settled nothing reads the chunk: its buffer serves the next batch.
-      f.tail = done.then(
-        () => w.release(),
-        () => w.release(),
+      // At most two batches of a file are bytes at once, the one being written and the next, rendered while the
+      // first is synced: the deliverer's other sends wait as events, not as a second copy of the batch.
+      const done = f.rendering.acquire().then(() => {
+        const w = batchNdjsonWriter(batch);
+        const written = f.tail.then(() => append(f, w.bytes(), signal));
+        f.tail = written.then(noop, noop);
+        // Once the write has settled nothing reads the bytes: the buffer serves the next batch.
+        return written.finally(() => {
+          w.release();
+          f.rendering.release();
+        });
+      });
+      sending.add(done);
+      void done.then(
+        () => sending.delete(done),
+        () => sending.delete(done),
       );
       return done;
     },
     async close(): Promise<void> {
       closed = true;
+      await Promise.allSettled([...sending]);
       await Promise.all([...files.values()].map(async (f) => {
         await f.tail;
         await closeQuietly(f);
@@ -159,6 +172,8 @@ interface LogstoreFile {
   nextN?: number;
   /** The last queued write: the next one starts after it (serialises writes to this file). */
   tail: Promise<void>;
+  /** Batches of this file rendered to bytes at once. */
+  rendering: Slots;
 }
 
 async function highestRotation(dir: string, stem: string): Promise<number> {
@@ -204,3 +219,5 @@ async function closeQuietly(f: LogstoreFile): Promise<void> {
     // nothing to do: the data of an unacknowledged write is rewritten by its retry
   }
 }
+
+function noop(): void {}

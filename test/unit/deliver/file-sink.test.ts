@@ -20,6 +20,16 @@ const ctx = { logger: silentLogger() };
 const TAGS = '{"audit":"apiserver","__hostname__":"node-1","__path__":"/var/log/kubernetes/audit.log"}';
 
 describe('file sink output', () => {
+  test('sends made at once are written whole and in order; at most two are bytes at once; close waits for all of them', async () => {
+    const sink = createFileSink(dir, ctx);
+    const batches = Array.from({ length: 6 }, (_, i) => makeBatch({ n: 3, first: i * 3 }));
+    const sent = batches.map((b) => sink.send(b));
+    await sink.close(); // called before any send settled: once it returns, every one of them is written
+    const text = await readFile(join(dir, 'audit-store.ndjson'), 'utf8');
+    expect(text).toBe(batches.map((b) => batchNdjson(b)).join(''));
+    await Promise.all(sent);
+  });
+
   test('one line per log: the event object with __time__ and __tag__ (SPEC §3), exactly', async () => {
     const out = join(dir, 'nested', 'out');
     const sink = createFileSink(out, ctx);
