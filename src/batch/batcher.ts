@@ -104,6 +104,11 @@ export class Batcher {
     for (const b of [...this.#open.values()]) this.#seal(b);
   }
 
+  /** The forced cuts of a stream not reproduced yet: still to be persisted (a crash before the re-read keeps them). */
+  pendingCuts(stream: string): readonly number[] {
+    return this.#cuts.get(stream) ?? [];
+  }
+
   get openCount(): number {
     return this.#open.size;
   }

@@ -42,10 +42,13 @@ export function createAckPath(
     // rejected only when aborted at shutdown: not acknowledged, so not committed; re-read after restart
     send: (b) => void d.deliverer.deliver(b).then(() => settle(b), () => undefined),
     acks: { committed: (id) => ledger.position(id)?.committed, settled: (id) => ledger.position(id)?.settled ?? true, forget: (id) => ledger.forget(id) },
+    // The sealed ends to persist: those of ranges sealed since the start, then the ends restored from the last
+    // checkpoint that the re-read has not reached yet. Saved without these (the save right after a restart's
+    // first discovery), a second crash lets the next start cut bytes already sent into other batches: other ids.
     snapshot: (records) =>
       records.map((r) => {
         const at = ledger.position(r.id);
-        return at === undefined ? r : { ...r, sealed: at.sealed, lastEventMs: at.lastMs ?? r.lastEventMs };
+        return at === undefined ? r : { ...r, sealed: [...at.sealed, ...batcher.pendingCuts(r.id)], lastEventMs: at.lastMs ?? r.lastEventMs };
       }),
   };
 }

@@ -47,6 +47,9 @@ export interface TailContext {
   now: () => number;
   /** The read buffer (plain sources return views of it). */
   scratch: Buffer;
-  /** A directory's names, read once per discovery pass (null: unreadable). */
-  listing(dir: string): Promise<string[] | null>;
+  /**
+   * A directory's names, read once per discovery pass (null: unreadable); `fresh` reads it again now (the rest
+   * of the pass then sees the new listing).
+   */
+  listing(dir: string, fresh?: boolean): Promise<string[] | null>;
 }

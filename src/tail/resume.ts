@@ -5,7 +5,7 @@ import type { StreamRecord } from '../identity/stream-record.js';
 import { plainSource } from './chunk-source.js';
 import type { TailContext } from './context.js';
 import type { Lane } from './file-table.js';
-import type { TailFile } from './fs.js';
+import type { FileStat, TailFile } from './fs.js';
 import { planResume, type ActiveSeen, type BackupSeen, type NewFile, type ResumeAction } from './planner.js';
 import { reportGoneRead, reportLosses, type Loss } from './loss.js';
 import { liveFromRecord, newRecord } from './stream.js';
@@ -21,7 +21,7 @@ export function backupsIn(names: string[], dir: string, base: string): Array<{ f
 }
 
 /** Opens and reads the head of a backup (`fh` stays open for a plain file, to be read or closed). */
-export async function seeBackup(ctx: TailContext, file: string, gz: boolean): Promise<BackupSeen & { fh?: TailFile }> {
+export async function seeBackup(ctx: TailContext, file: string, gz: boolean): Promise<BackupSeen & { fh?: TailFile; code?: string }> {
   if (gz) return { file, gz, seen: { head: await ctx.fs.gzipHead(file) } };
   let fh: TailFile | undefined;
   try {
@@ -30,7 +30,7 @@ export async function seeBackup(ctx: TailContext, file: string, gz: boolean): Pr
     return { file, gz, seen: { st, head: await readHead(fh) }, fh };
   } catch (e) {
     await fh?.close().catch(() => undefined);
-    return { file, gz, error: (e as Error).message };
+    return { file, gz, error: (e as Error).message, code: (e as NodeJS.ErrnoException).code };
   }
 }
 
@@ -49,15 +49,10 @@ async function seeActive(ctx: TailContext, file: string): Promise<ActiveSeen & {
 /** On first sight of a lane: observe its files, plan (tail/planner.ts), then execute the plan. */
 export async function resumeLane(ctx: TailContext, lane: Lane, startup: boolean): Promise<void> {
   const records = ctx.table.claim(lane);
-  const dir = path.dirname(lane.activePath);
-  const all = backupsIn((await ctx.listing(dir)) ?? [], dir, path.basename(lane.activePath));
-  const names = new Set(all.map((c) => c.file));
-  const backups: Array<BackupSeen & { fh?: TailFile }> = [];
-  for (const c of all) {
-    if (c.gz && names.has(c.file.slice(0, -3))) continue; // the plain twin is read instead
-    backups.push(await seeBackup(ctx, c.file, c.gz));
-  }
+  // The active file is opened before the directory is listed: listed first, a rotation in between would hide
+  // the checkpointed file (in no backup listed, not at the path), which the next poll would adopt as new.
   const active = await seeActive(ctx, lane.activePath);
+  const backups = await seeBackups(ctx, lane, active.seen?.st);
   const fhOf = new Map<string, TailFile | undefined>(backups.map((b) => [b.file, b.fh]));
   fhOf.set(lane.activePath, active.fh);
   const actions = planResume({ records, backups, active, startup, backfill: ctx.o.backfill, startAt: ctx.o.startAt });
@@ -79,6 +74,35 @@ export async function resumeLane(ctx: TailContext, lane: Lane, startup: boolean)
       records.length === 0 ? 'following file' : 'resuming from checkpoint',
     );
   }
+}
+
+/**
+ * The lane's backups, oldest first, listed now. The listing is no snapshot: a plain backup gone when it is opened
+ * was compressed since (lumberjack's mill unlinks it only once its `.gz` is complete: that is observed instead)
+ * or deleted; a backup that is the file opened as the active one was renamed since: it is read as the active
+ * stream, and the poll that follows sees the rotation.
+ */
+async function seeBackups(ctx: TailContext, lane: Lane, activeSt: FileStat | undefined): Promise<Array<BackupSeen & { fh?: TailFile }>> {
+  const dir = path.dirname(lane.activePath);
+  const all = backupsIn((await ctx.listing(dir, true)) ?? [], dir, path.basename(lane.activePath));
+  const names = new Set(all.map((c) => c.file));
+  const out: Array<BackupSeen & { fh?: TailFile }> = [];
+  for (const c of all) {
+    if (c.gz && names.has(c.file.slice(0, -3))) continue; // the plain twin is read instead
+    let b = await seeBackup(ctx, c.file, c.gz);
+    if (b.code === 'ENOENT' && !c.gz) {
+      const gz = `${c.file}.gz`;
+      if (!(await ctx.fs.stat(gz).then(() => true, () => false))) continue; // deleted: its record says what is lost
+      b = await seeBackup(ctx, gz, true);
+    }
+    const st = b.seen?.st;
+    if (st && activeSt && st.ino === activeSt.ino && st.dev === activeSt.dev) {
+      await b.fh?.close();
+      continue;
+    }
+    out.push(b);
+  }
+  return out;
 }
 
 type Planned = { rec: StreamRecord; start: number; gz: boolean; active: boolean };

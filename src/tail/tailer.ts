@@ -66,8 +66,8 @@ export class Tailer {
       acks: opts.acks,
       now: opts.now ?? Date.now,
       scratch: Buffer.allocUnsafe(opts.readChunkBytes ?? 1 << 20),
-      listing: (dir: string) => {
-        let l = this.#listings.get(dir);
+      listing: (dir: string, fresh = false) => {
+        let l = fresh ? undefined : this.#listings.get(dir);
         if (!l) this.#listings.set(dir, (l = fs.readdir(dir).catch(() => null)));
         return l;
       },

@@ -54,13 +54,12 @@ const keysOfLogs = (logs: Iterable<Record<string, unknown>>): string[] => [...lo
 /**
  * A seeded mix of faults. The first requests get one of each kind for sure (so that every run exercises all of
  * them), request `downAt` takes the store down for `downMs`, the rest are drawn from the seeded generator.
- * Counts what it answered and when, to check Retry-After from the outside.
+ * Counts what it answered, and when each batch key arrived, to check Retry-After against the agent's log.
  */
 function faultMix(seed: number, downAt: number, downMs: number) {
   const rng = createRng(seed);
   const answered: Record<string, number> = {};
-  const retryAfterAt = new Map<string, number>();
-  const retryAfterWaits: number[] = [];
+  const arrivals = new Map<string, number[]>();
   const forced: FaultAnswer[] = [
     { status: 503, body: 'unavailable' },
     { status: 429, headers: { 'retry-after': '1' }, body: 'slow down' },
@@ -69,12 +68,7 @@ function faultMix(seed: number, downAt: number, downMs: number) {
   ];
   const kind = (a: FaultAnswer): string => (typeof a === 'string' ? a.replace(/:.*/, '') : String(a.status));
   const fn: FaultFn = ({ n, key }) => {
-    const t = Date.now();
-    const after429 = retryAfterAt.get(key);
-    if (after429 !== undefined) {
-      retryAfterWaits.push(t - after429);
-      retryAfterAt.delete(key);
-    }
+    arrivals.set(key, [...(arrivals.get(key) ?? []), Date.now()]);
     let a: FaultAnswer;
     if (n <= forced.length) a = forced[n - 1]!;
     else if (n === downAt) a = `down:${downMs}`;
@@ -87,11 +81,29 @@ function faultMix(seed: number, downAt: number, downMs: number) {
         : r < 0.34 ? `slow:${SLOW_MS}`
         : 'ok';
     }
-    if (typeof a === 'object' && a.status === 429) retryAfterAt.set(key, t);
     answered[kind(a)] = (answered[kind(a)] ?? 0) + 1;
     return a;
   };
-  return { fn, answered, retryAfterWaits };
+  return { fn, answered, arrivals };
+}
+
+/**
+ * For each 429 the agent got (its debug line for the failed attempt: `batch`, `statusCode`), the ms until that
+ * batch next reached the store. Counted from the agent's side on purpose: a 429 the store wrote after the agent's
+ * deadline (?timeout=, a loaded machine) is a timeout to the agent, retried on its own back-off (SPEC §3: timeouts
+ * and network errors are retried with back-off; Retry-After can only be honoured once received). Counted from the
+ * store's side, those came back 174-817 ms later in loaded full runs.
+ */
+function retryAfterWaits(agent: AgentProcess, arrivals: Map<string, number[]>): number[] {
+  const waits: number[] = [];
+  for (const l of agent.logs) {
+    if (l.statusCode !== 429 || typeof l.batch !== 'string') continue;
+    const at = Date.parse(String(l.time));
+    const next = arrivals.get(l.batch)?.find((t) => t > at);
+    expect(next, `batch ${l.batch} after its 429 at ${String(l.time)}`).toBeDefined();
+    waits.push(next! - at);
+  }
+  return waits;
 }
 
 describe.concurrent('faults, outage', () => {
@@ -100,12 +112,14 @@ describe.concurrent('faults, outage', () => {
     const faults = faultMix(7, 12, DOWN_MS);
     store.setFault(faults.fn);
     const t0 = Date.now();
-    const agent = start(['--exit-when-idle']);
+    // debug: each failed attempt is logged with its batch and the status the agent got (the Retry-After check)
+    const agent = start(['--exit-when-idle', '--log-level', 'debug']);
     const exit = await agent.waitExit(150_000);
     const took = Date.now() - t0;
+    const waits = retryAfterWaits(agent, faults.arrivals);
     console.log(
       `[e2e faults/dedupe] ${written.length} events, ${store.requests.length} requests, answers ${JSON.stringify(faults.answered)}, ` +
-        `Retry-After waits ${JSON.stringify(faults.retryAfterWaits)} ms, agent done in ${took} ms`,
+        `waits after a 429 the agent got ${JSON.stringify(waits)} ms, agent done in ${took} ms`,
     );
     expect(exit, agent.stderrTail()).toEqual({ code: 0, signal: null });
     // Every kind of fault really happened, the outage included.
@@ -116,13 +130,11 @@ describe.concurrent('faults, outage', () => {
       keysOfLogs(store.logs()),
       'events in the deduping store',
     );
-    // Retry-After: 1 was honoured: no 429'd batch came back sooner than a second.
-    expect(faults.retryAfterWaits.length).toBeGreaterThan(0);
-    expect(Math.min(...faults.retryAfterWaits)).toBeGreaterThanOrEqual(950);
+    // Retry-After: 1 was honoured: no batch came back sooner than a second after the agent got its 429.
+    expect(waits.length, 'the agent got a 429 with Retry-After').toBeGreaterThan(0);
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(995);
     expect(store.invalid).toBe(0);
-    // One retry: in 2 of 5 full-suite runs a 429'd batch's key came back 174-817 ms later (open defect, noted in
-    // issue 10's closing note); alone it has always passed.
-  }, { timeout: 180_000, retry: 1 });
+  }, 180_000);
 
   test('store without dedupe: none missing through the same faults (duplicates counted, only from retried batches)', async (ctx) => {
     const { written, store, start } = await setUp(ctx, 'e2e-faults-nodedupe', 202, false);

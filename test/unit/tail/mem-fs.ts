@@ -19,6 +19,11 @@ function enoent(p: string): NodeJS.ErrnoException {
 export class MemFs implements TailFs {
   readonly dirs = new Map<string, Map<string, Inode>>();
   #nextIno = 100;
+  /**
+   * Called as each directory listing, stat, open and gzip head read starts: a test lands a writer's or the
+   * mill's step between two of the tailer's observations (they are no snapshot of the directory).
+   */
+  beforeCall: ((op: 'readdir' | 'stat' | 'open' | 'gzipHead', p: string) => void) | undefined;
 
   mkdir(dir: string): void {
     if (!this.dirs.has(dir)) this.dirs.set(dir, new Map());
@@ -62,18 +67,21 @@ export class MemFs implements TailFs {
   }
 
   async readdir(dir: string): Promise<string[]> {
+    this.beforeCall?.('readdir', dir);
     const d = this.dirs.get(dir);
     if (!d) throw enoent(dir);
     return [...d.keys()];
   }
 
   async stat(p: string): Promise<FileStat> {
+    this.beforeCall?.('stat', p);
     const node = this.#lookup(p);
     if (!node) throw enoent(p);
     return { dev: 1, ino: node.ino, size: node.data.length };
   }
 
   async open(p: string): Promise<TailFile> {
+    this.beforeCall?.('open', p);
     const node = this.#lookup(p);
     if (!node) throw enoent(p);
     return {
@@ -88,6 +96,7 @@ export class MemFs implements TailFs {
   }
 
   async gzipHead(p: string): Promise<Buffer> {
+    this.beforeCall?.('gzipHead', p);
     return Buffer.from(this.#lookup(p)?.data.subarray(0, 1024) ?? Buffer.alloc(0));
   }
 
