@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureAuditLog, parseSize } from './generate.mjs';
 
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
-const { httpBatchBody, httpBatchBodyBytes } = await import(dist('deliver/sinks/http-sink.js'));
+const { httpBatchBody, httpBatchBodyBytes } = await import(dist('deliver/sinks/http-batch-body.js'));
 const { batchNdjson, batchNdjsonBytes } = await import(dist('deliver/ndjson.js'));
 const { parseLine } = await import(dist('parse/parse-line.js'));
 

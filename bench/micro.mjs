@@ -10,7 +10,7 @@ const argv = process.argv.slice(2);
 const opt = (n, d) => (argv.indexOf(n) >= 0 ? argv[argv.indexOf(n) + 1] : d);
 const WHAT = opt('--what', 'body,ndjson,parse,gzip').split(',');
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
-const { httpBatchBody, httpBatchBodyBytes } = await import(dist('deliver/sinks/http-sink.js'));
+const { httpBatchBody, httpBatchBodyBytes } = await import(dist('deliver/sinks/http-batch-body.js'));
 const { batchNdjson, batchNdjsonBytes } = await import(dist('deliver/ndjson.js'));
 const { parseLine } = await import(dist('parse/parse-line.js'));
 const { LineFramer } = await import(dist('tail/line-framer.js'));

@@ -81,8 +81,15 @@ function ensureBuilt() {
 }
 
 async function gzipLevelInUse() {
-  const mod = await import(path.join(ROOT, 'dist', 'deliver', 'sinks', 'http-sink.js'));
-  return mod.DEFAULT_GZIP_LEVEL;
+  // http-sink-config.js since the http sink was split by job; http-sink.js in older builds
+  for (const f of ['http-sink-config.js', 'http-sink.js']) {
+    const p = path.join(ROOT, 'dist', 'deliver', 'sinks', f);
+    if (fs.existsSync(p)) {
+      const level = (await import(p)).DEFAULT_GZIP_LEVEL;
+      if (level !== undefined) return level;
+    }
+  }
+  throw new Error('DEFAULT_GZIP_LEVEL not found in dist/deliver/sinks (run npm run build)');
 }
 
 // ---- process measurement ------------------------------------------------------------------------------------
