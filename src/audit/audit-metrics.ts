@@ -3,6 +3,7 @@ import { eventTime } from '../parse/parse-line.js';
 import type { EventProcessor } from '../process/stage.js';
 import { isIndexed, nestedNumber, nestedString, nestedStrings, spanString, topFields, type Fields } from './json-scan.js';
 import { tailStrings } from './json-tail.js';
+import { tableFacts } from './audit-facts-table.js';
 import { auditStageMetrics, type AuditEventsSlot } from './metrics-registry.js';
 
 /**
@@ -132,11 +133,17 @@ export function createAuditMetricsStage(registry: Registry): EventProcessor {
   const durations = new Map<string, { observe(v: number): void }>();
   return (event) => {
     if (!event.isObject) return event;
-    const top = topFields(event.raw);
-    if (!top) return event;
-    let f: AuditFacts;
+    let f: AuditFacts & { received?: string; stageTs?: string };
+    let top: Fields | undefined;
     try {
-      f = auditFacts(event.raw, top);
+      // the line just parsed: from the parser's member table; else (or when a value needs decoding) a walk
+      const fast = tableFacts(event.raw);
+      if (fast) f = fast;
+      else {
+        top = topFields(event.raw);
+        if (!top) return event;
+        f = auditFacts(event.raw, top);
+      }
     } catch {
       return event; // a nested value that is not what it claims: no metric, the event goes on untouched
     }
@@ -149,7 +156,7 @@ export function createAuditMetricsStage(registry: Registry): EventProcessor {
     if (f.stage === 'ResponseComplete') {
       let d: number | undefined;
       try {
-        const [received, stageTs] = timestamps(event.raw, top);
+        const [received, stageTs] = top ? timestamps(event.raw, top) : [f.received, f.stageTs];
         d = durationSeconds(received, stageTs);
       } catch {
         d = undefined;

@@ -1,7 +1,10 @@
 import { Registry } from 'prom-client';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { describe, expect, test } from 'vitest';
-import { codeClassOf, createAuditMetricsStage, userKindOf } from '../../../src/audit/audit-metrics.js';
+import { auditFacts, codeClassOf, createAuditMetricsStage, timestamps, userKindOf } from '../../../src/audit/audit-metrics.js';
+import { tableFacts } from '../../../src/audit/audit-facts-table.js';
+import { TopLevel } from '../../../src/audit/json-scan.js';
+import { parseLine } from '../../../src/parse/parse-line.js';
 import { ctxOf, eventOf, fixtureLines, realAuditLines } from './support.js';
 
 interface Family {
@@ -21,6 +24,31 @@ const secs = (t: string) => {
 };
 
 describe('audit-derived metrics', () => {
+  test("the facts from the parser's member table are those of a walk of the text (or it declines)", () => {
+    const tricky = [
+      '{"verb":"get","verb":"list","user":{"username":"a","username":"b"},"stage":"ResponseComplete","responseStatus":{"code":403}}',
+      '{"verb":"g\\u0065t","user":{"username":"x"}}',
+      '{"user":{"username":"system:\\u006eode:n1"},"verb":"get"}',
+      '{"objectRef":{"resource":"pods","resource":"secrets","subresource":"exec","apiGroup":""},"stage":"RequestReceived","responseStatus":{"code":200}}',
+      '{"objectRef":{"res\\u006furce":"pods"},"user":"not an object","responseStatus":[1],"stageTimestamp":5}',
+      '{"requestReceivedTimestamp":"2024-01-01T00:00:00.5Z","stageTimestamp":"2024-01-01T00:00:01Z","stage":"ResponseComplete"}',
+    ];
+    let fromTable = 0;
+    for (const line of [...realAuditLines().map((l) => l.line), ...tricky]) {
+      expect(parseLine(line, false, true, 0).isObject).toBe(true);
+      const t = tableFacts(line);
+      const top = new TopLevel(line);
+      const want = { ...auditFacts(line, top) };
+      const [received, stageTs] = timestamps(line, top);
+      if (!t) continue; // declined (a value needs decoding): the stage takes the walk
+      fromTable++;
+      const { received: r, stageTs: s, ...rest } = t;
+      expect(JSON.parse(JSON.stringify(rest)), line).toEqual(JSON.parse(JSON.stringify(want)));
+      expect([r, s]).toEqual([received, stageTs]);
+    }
+    expect(fromTable).toBeGreaterThan(realAuditLines().length - 5);
+  });
+
   test('user kinds and code classes (no raw names)', () => {
     expect(userKindOf('system:serviceaccount:kube-system:coredns')).toBe('serviceaccount');
     expect(userKindOf('system:node:node-1')).toBe('node');
