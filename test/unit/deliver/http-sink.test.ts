@@ -189,6 +189,28 @@ describe('http sink answers → SinkError kinds', () => {
     expect(err.retryAfterMs).toBeLessThanOrEqual(61_000);
   });
 
+  test('a 429 whose body does not arrive within ?timeout= still counts as a 429 with its Retry-After', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(429, { 'retry-after': '7', 'content-length': '1000' });
+        res.write('slow down'); // and the rest never comes
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const err = await failure(sink(`http://127.0.0.1:${port}/ingest?timeout=300`).send(makeBatch()));
+      expect(err.code).toBe(E.SINK_THROTTLED);
+      expect(err.statusCode).toBe(429);
+      expect(err.retryAfterMs).toBe(7000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   test('only the first 4 KiB of an error body are kept', async () => {
     shared.setFault(() => ({ status: 400, body: 'e'.repeat(100_000) }));
     const err = await failure(sink(shared.url).send(makeBatch()));
