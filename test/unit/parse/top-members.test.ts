@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { parseLine } from '../../../src/parse/parse-line.js';
 import { TopLevel, isIndexed, topFields } from '../../../src/audit/json-scan.js';
 import { fixtureLines, realAuditLines } from '../audit/support.js';
+import { computeEventId } from '../../../src/audit/event-id.js';
 
 /** Every member of a text by the parser's table (just after parsing it) and by a walk of the text: must agree. */
 function bothWays(line: string): { table: Array<[string, { start: number; end: number }]>; walk: Array<[string, { start: number; end: number }]>; indexed: boolean } {
@@ -31,6 +32,16 @@ describe("the parser's member table (one walk per line for the audit stages)", (
     const top = topFields(line)!;
     for (const [k, span] of walk) expect(top.get(k)).toEqual(span);
     expect(top.get('no such key')).toBeUndefined();
+  });
+
+  test('event ids from the table are those from a walk of the text', () => {
+    const lines = [...cases, '{"auditID":"a\\u0031","stage":"X"}', '{"auditID":"","stage":"X"}', '{"auditID":"id","auditID":"other"}', '{"stage":1,"auditID":"id"}'];
+    for (const line of lines) {
+      const ev = parseLine(line, false, true, 0);
+      const fromTable = computeEventId(ev, 'c1', 's', 7);
+      parseLine('{}', false, true, 0);
+      expect(fromTable, line).toBe(computeEventId(ev, 'c1', 's', 7));
+    }
   });
 
   test('a table from an older line is never used for another text: the lookup walks that text instead', () => {
