@@ -1,5 +1,5 @@
 // Micro-benchmarks of the hot functions on the generated audit log (for before/after of an optimisation):
-//   node bench/micro.mjs [--size 50M] [--what body,ndjson,parse,gzip,frame]
+//   node bench/micro.mjs [--size 50M] [--what body,ndjson,parse,gzip,frame,stages]
 // Each case runs its old and new form alternately, several rounds, and prints the median ms per 100 MB.
 import fs from 'node:fs';
 import { promisify } from 'node:util';
@@ -73,5 +73,22 @@ if (WHAT.includes('gzip')) {
     const elu = performance.eventLoopUtilization(elu0);
     console.log(`gzip ${k}: wall ${((performance.now() - t0) * (100 / MB)).toFixed(0)} ms/100MB, main thread busy ${(elu.active * (100 / MB)).toFixed(0)} ms/100MB`);
   }
+}
+if (WHAT.includes('stages')) {
+  // a line parsed and then passed through the stages, as parse/line-event.ts runs them (the member table is current)
+  const { Registry } = await import('prom-client');
+  const { createAuditMetricsStage } = await import(dist('audit/audit-metrics.js'));
+  const { createIdentityStage } = await import(dist('audit/identity.js'));
+  const { createPolicyStage } = await import(dist('audit/policy/policy-stage.js'));
+  const metrics = createAuditMetricsStage(new Registry());
+  const identity = createIdentityStage('c1');
+  const policy = createPolicyStage(new URL('../policies/ack.yaml', import.meta.url).pathname, { metrics: { registry: new Registry() } });
+  const ctx = { inputKey: 'k', stream: 's', offset: 0, tags: {} };
+  const through = (stages) => () => lines.forEach((t) => {
+    let e = parseLine(t, false, true, 0);
+    for (const st of stages) if (e) e = st(e, ctx);
+    sink += e ? 1 : 0;
+  });
+  await bench('stages', { parse: through([]), '+metrics': through([metrics]), '+metrics+identity (as shipped)': through([metrics, identity]), '+metrics+ACK policy+identity': through([metrics, policy, identity]) }, 7);
 }
 if (sink === -1) console.log(sink);
