@@ -55,6 +55,8 @@ export class Spool {
   #queue: Pending[] = [];
   #queuedBytes = 0;
   #writing = false;
+  /** The running flush, for close() to wait on (no polling). */
+  #flushing: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(o: SpoolOptions) {
@@ -122,15 +124,20 @@ export class Spool {
 
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#writing) await new Promise((r) => setTimeout(r, 5));
+    await this.#flushing;
     await this.#activeFh?.close().catch(() => undefined);
     await this.#journalFh?.close().catch(() => undefined);
     this.#o.dedupe.close();
   }
 
-  async #flush(): Promise<void> {
-    if (this.#writing) return;
+  #flush(): Promise<void> {
+    if (this.#writing) return this.#flushing;
     this.#writing = true;
+    this.#flushing = this.#drainQueue();
+    return this.#flushing;
+  }
+
+  async #drainQueue(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
         const group = this.#queue;

@@ -29,6 +29,15 @@ describe('webhook spool', () => {
     await spool.close();
   });
 
+  test('close() while groups are being written waits for that write, then closes: what was accepted is on disk', async () => {
+    const { spool } = open();
+    const appended = [spool.append([ev('a')], []), spool.append([ev('b')], [])];
+    await spool.close(); // called while the first group is being written and the second waits for it
+    expect(active().split('\n').filter(Boolean).map((l) => JSON.parse(l).auditID)).toEqual(['a', 'b']);
+    await Promise.all(appended);
+    await expect(spool.append([ev('c')], [])).rejects.toThrow(/closed/);
+  });
+
   test('crash in the middle of the spool write: the restart completes the group from the journal (same bytes, same offset)', async () => {
     const { spool } = open();
     await spool.append([ev('first')], []);
