@@ -1,5 +1,5 @@
 import type { Batch } from '../batch/batch.js';
-import { BodyWriter, renderLog, tagJsonWith, tagObjectJson, writeLog } from './render.js';
+import { BodyWriter, LOG_OVERHEAD_BYTES, renderLog, tagJsonWith, tagObjectJson, writeLog } from './render.js';
 
 // The NDJSON form of a batch, shared by `file:`, `stdout:` and the dead-letter spool (one log per line).
 
@@ -25,7 +25,7 @@ export function batchNdjsonBytes(batch: Batch): Buffer {
 
 export function batchNdjsonWriter(batch: Batch): BodyWriter {
   const shared = tagObjectJson(batch.tags, undefined);
-  const w = new BodyWriter(batch.rawBytes + batch.events.length * (48 + (shared?.length ?? 0)) + 16);
+  const w = new BodyWriter(batch.rawBytes + batch.events.length * (LOG_OVERHEAD_BYTES + (shared?.length ?? 0)) + 16);
   for (const event of batch.events) {
     writeLog(w, event, tagJsonWith(batch.tags, shared, event.markers));
     w.write('\n');

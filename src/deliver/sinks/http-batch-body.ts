@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Batch } from '../../batch/batch.js';
 import type { takeHttpRender } from '../render-http.js';
-import { BodyWriter, markersJson, renderLog, writeLog } from '../render.js';
+import { BodyWriter, LOG_OVERHEAD_BYTES, markersJson, renderLog, writeLog } from '../render.js';
 import { createSlots } from '../slots.js';
 
 const gzipAsync = promisify(gzip);
@@ -60,7 +60,7 @@ export function httpBatchBodyBytes(batch: Batch): Buffer {
 
 function httpBatchBodyWriter(batch: Batch): BodyWriter {
   const head = httpBatchHead(batch);
-  const w = new BodyWriter(head.length + batch.rawBytes + batch.events.length * 40 + 16);
+  const w = new BodyWriter(head.length + batch.rawBytes + batch.events.length * LOG_OVERHEAD_BYTES + 16);
   w.write(head);
   const events = batch.events;
   for (let i = 0; i < events.length; i++) {
