@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, test, vi } from 'vitest';
-import { createWorkspace, killAllAgents, withChildren, type Workspace } from '../helpers/agent-process.js';
-import { mb, MiB, startCountingStore, writeNumberedBacklog, type CountingStore } from './support.js';
+import { createWorkspace, killAllAgents, type Workspace } from '../helpers/agent-process.js';
+import { mb, MiB, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore } from './support.js';
 
 const BACKLOG_BYTES = 200 * MiB;
 /** Each batch is acknowledged this late: the in-flight budget stays full for the whole catch-up. */
@@ -36,14 +36,9 @@ test('node dist/cli.js run (no node flags): a 200 MiB backlog into a slow gzip H
   ws.writeEnv(backlog.file); // read in place: the agent never writes its inputs
   store = await startCountingStore(backlog.lines, { delayMs: STORE_DELAY_MS });
   const agent = ws.start(['--sink', store.url, '--log-level', 'warn']); // a clean env: no NODE_OPTIONS
-  const peaks = new Map<number, number>();
-  const sample = (): void => {
-    for (const pid of withChildren(agent.pid)) {
-      const hwm = readHwm(pid);
-      if (hwm !== undefined) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, hwm));
-    }
-  };
-  const timer = setInterval(sample, 100);
+  // VmHWM of the launched process and of its relaunched child, each on its own.
+  const rss = new RssSampler(agent.pid, 100, { field: 'VmHWM', children: true });
+  const peaks = rss.peaks;
   const t0 = Date.now();
   try {
     await vi.waitFor(
@@ -53,7 +48,7 @@ test('node dist/cli.js run (no node flags): a 200 MiB backlog into a slow gzip H
       },
       { timeout: 100_000, interval: 250 },
     );
-    sample(); // VmHWM is a high-water mark: read once more while the processes still exist
+    rss.sample(); // VmHWM is a high-water mark: read once more while the processes still exist
     const took = Date.now() - t0;
     const shown = [...peaks].map(([pid, b]) => `${pid === agent.pid ? 'launched' : 'child'} ${pid}: ${mb(b)}`).join(', ');
     console.log(`[e2e memory-bound] ${mb(backlog.bytes)}, ${backlog.lines} events in ${took} ms, ${store.requests} requests; peak RSS ${shown}`);
@@ -63,19 +58,9 @@ test('node dist/cli.js run (no node flags): a 200 MiB backlog into a slow gzip H
     for (const [pid, peak] of peaks) expect(peak, `peak RSS of pid ${pid}: ${mb(peak)}`).toBeLessThanOrEqual(RSS_BOUND);
     await agent.stop();
   } finally {
-    clearInterval(timer);
+    rss.stop();
   }
 }, 120_000);
-
-/** VmHWM (peak resident set) of a process, in bytes. */
-function readHwm(pid: number): number | undefined {
-  try {
-    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The numbered backlog (unique ids e-0, e-1 …), made once per machine under the OS temp dir (~10 s). */
 function cachedBacklog(): { file: string; lines: number; bytes: number } {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { createAuditGen, type AuditLine } from '../helpers/audit-gen.js';
-import { waitUntil, type AgentProcess } from '../helpers/agent-process.js';
+import { waitUntil, withChildren, type AgentProcess } from '../helpers/agent-process.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -50,37 +50,56 @@ export async function httpGet(port: number, p: string): Promise<{ status: number
   }
 }
 
-/** Resident set size of a process in bytes, from /proc/PID/status (VmRSS); undefined once it is gone. */
-export function readRss(pid: number): number | undefined {
+/** A memory line of /proc/PID/status: VmRSS (resident now) or VmHWM (the process's peak resident set so far). */
+export type MemoryField = 'VmRSS' | 'VmHWM';
+
+/** One memory line of /proc/PID/status in bytes (default VmRSS); undefined once the process is gone. */
+export function readMemory(pid: number, field: MemoryField = 'VmRSS'): number | undefined {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return undefined;
   }
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
-/** Samples a child's RSS every `everyMs`; `max` is the highest value seen since start (or since `resetMax`). */
+export interface RssSamplerOptions {
+  /** Which line to read; default VmRSS. */
+  field?: MemoryField;
+  /** Also sample the pid's children (the relaunched agent: src/launch/heap-bound.ts), each on its own. */
+  children?: boolean;
+}
+
+/**
+ * Samples a child's RSS every `everyMs` (and once at once); `max` is the highest value seen since start (or since
+ * `max = 0`), over every sampled process; `peaks` is the highest per process since start (not reset).
+ */
 export class RssSampler {
   max = 0;
   samples = 0;
   last = 0;
+  readonly peaks = new Map<number, number>();
   private readonly timer: NodeJS.Timeout;
   constructor(
     readonly pid: number,
     everyMs = 200,
+    private readonly opts: RssSamplerOptions = {},
   ) {
-    const sample = () => {
-      const v = readRss(pid);
-      if (v === undefined) return;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+  /** One sample now: e.g. a last VmHWM read while the processes still exist. */
+  sample(): void {
+    for (const pid of this.opts.children ? withChildren(this.pid) : [this.pid]) {
+      const v = readMemory(pid, this.opts.field);
+      if (v === undefined) continue;
       this.samples++;
       this.last = v;
       if (v > this.max) this.max = v;
-    };
-    sample();
-    this.timer = setInterval(sample, everyMs);
+      this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, v));
+    }
   }
   stop(): void {
     clearInterval(this.timer);
