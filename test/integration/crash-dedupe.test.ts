@@ -18,6 +18,7 @@ afterEach(async () => {
 
 test.each([{ compress: false }, { compress: true }])(
   'SIGKILL at random moments while rotating (compress=$compress): a deduping store holds every event exactly once',
+  { timeout: 120_000 },
   async ({ compress }) => {
     ws = createWorkspace(`crash-dedupe-${compress}`);
     store = await startFakeHttpStore({ dedupe: true });
@@ -59,5 +60,4 @@ test.each([{ compress: false }, { compress: true }])(
   // after a restart's first discovery dropped the batch ends not re-read yet, so a second kill let the next start
   // cut already-sent bytes otherwise (test/unit/run/ack-path.test.ts); and the mill unlinking a plain backup
   // while a restart looked made its .gz look new (test/unit/tail/restart-race.test.ts).
-  { timeout: 120_000 },
 );
