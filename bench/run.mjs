@@ -421,7 +421,7 @@ function machine() {
 
 async function steady() {
   const seconds = Number(opt('--steady-seconds', '60'));
-  const rate = parseSize(opt('--steady-rate', '5000000'));
+  const rate = parseSize(opt('--steady-rate', '10000000'));
   const rotateAt = parseSize(opt('--steady-rotate', '100M'));
   const dir = freshDir('steady');
   const logDir = path.join(dir, 'log');
