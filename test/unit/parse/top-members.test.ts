@@ -3,6 +3,7 @@ import { parseLine } from '../../../src/parse/parse-line.js';
 import { TopLevel, isIndexed, topFields } from '../../../src/audit/json-scan.js';
 import { fixtureLines, realAuditLines } from '../audit/support.js';
 import { computeEventId } from '../../../src/audit/event-id.js';
+import { createRng, type Rng } from '../../helpers/audit-gen.js';
 
 /** Every member of a text by the parser's table (just after parsing it) and by a walk of the text: must agree. */
 function bothWays(line: string): { table: Array<[string, { start: number; end: number }]>; walk: Array<[string, { start: number; end: number }]>; indexed: boolean } {
@@ -61,5 +62,37 @@ describe("the parser's member table (one walk per line for the audit stages)", (
     const top = topFields('{"v\\u0065rb":"get"}')!;
     expect(isIndexed(top)).toBe(false);
     expect(top.get('verb')).toEqual({ start: 13, end: 18 });
+  });
+
+  test('2,000 seeded random objects (nesting, spaces, escapes, duplicate keys): every accepted one has the spans of a walk', () => {
+    const rng = createRng(42);
+    // raw tabs and newlines between tokens are valid JSON, but the scan leaves such a line to JSON.parse: rare here
+    const ws = (): string => (rng.next() < 0.01 ? '\n' : rng.pick(['', '', '', ' ', '  ']));
+    const str = (): string => JSON.stringify(rng.pick(['a', '', 'x"y', 'back\\slash', 'é', '\u0001', '}{][,:', 'verb']));
+    const value = (depth: number): string => {
+      const k = rng.int(0, depth > 2 ? 3 : 5);
+      if (k === 0) return str();
+      if (k === 1) return rng.pick(['0', '-1.5e3', '12', 'true', 'false', 'null']);
+      if (k === 2) return `${ws()}${rng.int(0, 1) ? str() : '7'}`;
+      if (k === 3) return rng.pick(['{}', '[]', '[ ]', '{ }']);
+      if (k === 4) return `[${Array.from({ length: rng.int(1, 3) }, () => `${ws()}${value(depth + 1)}${ws()}`).join(',')}]`;
+      return object(rng, depth + 1);
+    };
+    const object = (r: Rng, depth: number): string => {
+      const keys = ['kind', 'verb', 'stage', 'user', 'objectRef', 'requestObject', 'a', 'verb', 'stageTimestamp'];
+      const n = r.int(depth === 0 ? 1 : 0, 6);
+      return `{${Array.from({ length: n }, () => `${ws()}${JSON.stringify(r.pick(keys))}${ws()}:${ws()}${value(depth)}${ws()}`).join(',')}}`;
+    };
+    let accepted = 0;
+    for (let i = 0; i < 2000; i++) {
+      const line = `${ws()}${object(rng, 0)}${ws()}`;
+      const ev = parseLine(line, false, true, 0);
+      expect(ev.isObject, line).toBe(true);
+      const top = topFields(line)!;
+      if (!isIndexed(top)) continue; // the scan left it to JSON.parse: no table
+      accepted++;
+      expect([...top.all()], line).toEqual([...new TopLevel(line).all()]);
+    }
+    expect(accepted).toBeGreaterThan(1000);
   });
 });
