@@ -3,7 +3,7 @@ import { eventTime } from '../parse/parse-line.js';
 import type { EventProcessor } from '../process/stage.js';
 import { isIndexed, nestedNumber, nestedString, nestedStrings, spanString, topFields, type Fields } from './json-scan.js';
 import { tailStrings } from './json-tail.js';
-import { tableFacts } from './audit-facts-table.js';
+import { tableFacts, type AuditFacts, type TableFacts } from './audit-facts-table.js';
 import { auditStageMetrics, type AuditEventsSlot } from './metrics-registry.js';
 
 /**
@@ -50,16 +50,7 @@ const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecolle
 const READ_VERBS = new Set(['get', 'list', 'watch']);
 const LONG_RUNNING_SUB = new Set(['exec', 'attach', 'portforward', 'proxy']);
 
-/** What the metrics need of one event, read without JSON.parse. */
-export interface AuditFacts {
-  verb?: string;
-  stage?: string;
-  username?: string;
-  code?: number;
-  resource?: string;
-  subresource?: string;
-  apiGroup?: string;
-}
+export type { AuditFacts };
 
 const REF_KEYS = ['resource', 'subresource', 'apiGroup'] as const;
 
@@ -133,7 +124,7 @@ export function createAuditMetricsStage(registry: Registry): EventProcessor {
   const durations = new Map<string, { observe(v: number): void }>();
   return (event) => {
     if (!event.isObject) return event;
-    let f: AuditFacts & { received?: string; stageTs?: string };
+    let f: TableFacts;
     let top: Fields | undefined;
     try {
       // the line just parsed: from the parser's member table; else (or when a value needs decoding) a walk

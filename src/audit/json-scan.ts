@@ -25,14 +25,15 @@ export interface Fields {
   get(key: string): Span | undefined;
 }
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const COMMA = 44;
-const COLON = 58;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
+/** JSON's structural characters as char codes (json-tail.ts reads the same text backwards). */
+export const QUOTE = 34;
+export const BACKSLASH = 92;
+export const COMMA = 44;
+export const COLON = 58;
+export const OPEN_BRACE = 123;
+export const CLOSE_BRACE = 125;
+export const OPEN_BRACKET = 91;
+export const CLOSE_BRACKET = 93;
 
 export function skipWs(s: string, i: number): number {
   for (let c = s.charCodeAt(i); c === 32 || c === 10 || c === 13 || c === 9; c = s.charCodeAt(++i));

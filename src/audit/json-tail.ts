@@ -3,16 +3,7 @@
  * annotations after the bodies, which may be megabytes, so a forward walk would cross them first.
  */
 
-import { decodeString } from './json-scan.js';
-
-const QUOTE = 34;
-const BACKSLASH = 92;
-const COMMA = 44;
-const COLON = 58;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, decodeString, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-scan.js';
 
 /**
  * The string value of a top-level key, scanning backwards from the end of the text: for keys the API server
