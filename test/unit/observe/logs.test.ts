@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpSink } from '../../../src/deliver/sinks/http-sink.js';
 import { USER_AGENT } from '../../../src/version.js';
 import { startFakeHttpStore, type FakeHttpStore } from '../../helpers/fake-http-store.js';
+import { asNobody } from '../../helpers/as-nobody.js';
 import { CLI, createWorkspace, killAllAgents, waitUntil, type Workspace } from '../../helpers/agent-process.js';
 import { makeBatch, captureLogger } from '../deliver/support.js';
 
@@ -58,7 +59,8 @@ describe('item 14: logs and headers', () => {
 });
 
 describe('item 14: one problem, one line', () => {
-  const setpriv = spawnSync('setpriv', ['--version']).status === 0 && process.getuid?.() === 0;
+  const nobody = asNobody();
+  const setpriv = nobody.ok;
   it.skipIf(!setpriv)('item 14: an unreadable (EACCES) input file is logged once, not twice (as nobody, via setpriv)', async () => {
     const w = createWorkspace('eacces-once');
     workspaces.push(w);
@@ -75,5 +77,5 @@ describe('item 14: one problem, one line', () => {
     expect(r.stderr).toContain('tailship started');
     expect(lines, r.stderr).toHaveLength(1);
   });
-  if (!setpriv) it.skip('item 14 (EACCES once) skipped: needs root and setpriv to drop to an unprivileged uid', () => undefined);
+  if (!nobody.ok) it.skip(`item 14 (EACCES once) skipped: ${nobody.why}`, () => undefined);
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, TailshipError } from '../../../src/errors.js';
 import { acquireStateLock, LOCK_FILE, type LockHolder } from '../../../src/state/lock.js';
+import { asNobody } from '../../helpers/as-nobody.js';
 import { CLI, createWorkspace, killAllAgents, runCli, waitForLogs, withChildren, type Workspace } from '../../helpers/agent-process.js';
 
 const workspaces: Workspace[] = [];
@@ -139,7 +140,8 @@ describe('state dir lock (tailship run)', () => {
   });
 
   // Root writes anywhere, so the mode check needs an unprivileged uid: setpriv (util-linux) drops to nobody.
-  const setpriv = spawnSync('setpriv', ['--version']).status === 0 && process.getuid?.() === 0;
+  const nobody = asNobody();
+  const setpriv = nobody.ok;
   it.skipIf(!setpriv)('item 2: `run` as a user who cannot write the state dir exits 2 at start (setpriv to nobody)', () => {
     const w = ws('unwritable-mode');
     fs.chmodSync(w.root, 0o755);
@@ -156,7 +158,7 @@ describe('state dir lock (tailship run)', () => {
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain(ErrorCodes.STATE_UNWRITABLE);
   });
-  if (!setpriv) it.skip('item 2 (mode case) skipped: needs root and setpriv to drop to an unprivileged uid', () => undefined);
+  if (!nobody.ok) it.skip(`item 2 (mode case) skipped: ${nobody.why}`, () => undefined);
 });
 
 describe('tailship status', () => {
