@@ -5,7 +5,7 @@
  * caller then reads the same facts through topFields, which gives the same answer the slower way.
  * Duplicate keys keep the first occurrence, as TopLevel does.
  */
-import { scanned } from '../parse/top-members.js';
+import { memberKeyLength, memberKeyStart, memberValueEnd, memberValueStart, plainString, scanned } from '../parse/top-members.js';
 import { decodeString, findKey, skipWs, spanNumber, stringEnd, valueEnd } from './json-scan.js';
 
 /** What the metrics need of one event, read without JSON.parse. */
@@ -27,13 +27,6 @@ export interface TableFacts extends AuditFacts {
 
 const facts: TableFacts = {};
 
-/** A plain string value at [start, end) (its quotes included) without escapes; null when it would need decoding. */
-function plain(raw: string, start: number, end: number): string | undefined | null {
-  if (raw.charCodeAt(start) !== 0x22) return undefined; // not a string: as spanString
-  const inner = raw.slice(start + 1, end - 1);
-  return inner.indexOf('\\') === -1 ? inner : null;
-}
-
 /** objectRef's resource, subresource and apiGroup in one walk; false when a key or value needs decoding. */
 function readObjectRef(raw: string, start: number): boolean {
   if (raw.charCodeAt(start) !== 0x7b) return true; // not an object: no values
@@ -50,7 +43,7 @@ function readObjectRef(raw: string, start: number): boolean {
     const bit = key === 'resource' ? 1 : key === 'subresource' ? 2 : key === 'apiGroup' ? 4 : 0;
     if (bit !== 0 && (seen & bit) === 0) {
       seen |= bit;
-      const v = plain(raw, i, ve);
+      const v = plainString(raw, i, ve);
       if (v === null) return false;
       if (bit === 1) facts.resource = v;
       else if (bit === 2) facts.subresource = v;
@@ -94,19 +87,17 @@ export function tableFacts(raw: string): TableFacts | undefined {
   if (scanned.raw !== raw) return undefined;
   facts.verb = facts.stage = facts.received = facts.stageTs = undefined;
   facts.username = facts.resource = facts.subresource = facts.apiGroup = facts.code = undefined;
-  const sp = scanned.spans;
   let seen = 0;
   let status = -1;
   for (let m = 0, n = scanned.count; m < n; m++) {
-    const ks = sp[m * 4]!;
-    const bit = keyBit(raw, ks, sp[m * 4 + 1]! - ks - 2);
+    const bit = keyBit(raw, memberKeyStart(m), memberKeyLength(m));
     if (bit === 0 || (seen & bit) !== 0) continue; // the first occurrence counts, as TopLevel
     seen |= bit;
-    const vs = sp[m * 4 + 2]!;
+    const vs = memberValueStart(m);
     if (bit === USER) {
       if (raw.charCodeAt(vs) !== 0x7b) continue;
       const span = findKey(raw, vs, 'username');
-      const name = span ? plain(raw, span.start, span.end) : undefined;
+      const name = span ? plainString(raw, span.start, span.end) : undefined;
       if (name === null) return undefined;
       facts.username = name;
     } else if (bit === REF) {
@@ -114,7 +105,7 @@ export function tableFacts(raw: string): TableFacts | undefined {
     } else if (bit === STATUS) {
       status = vs;
     } else {
-      const v = plain(raw, vs, sp[m * 4 + 3]!);
+      const v = plainString(raw, vs, memberValueEnd(m));
       if (v === null) return undefined;
       if (bit === VERB) facts.verb = v;
       else if (bit === STAGE) facts.stage = v;

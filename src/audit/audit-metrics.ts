@@ -1,7 +1,8 @@
 import type { Registry } from 'prom-client';
 import { eventTime } from '../parse/parse-line.js';
 import type { EventProcessor } from '../process/stage.js';
-import { isIndexed, nestedNumber, nestedString, nestedStrings, spanString, topFields, type Fields } from './json-scan.js';
+import { nestedNumber, nestedString, nestedStrings, spanString, type Fields } from './json-scan.js';
+import { isIndexed, topFields } from './json-top.js';
 import { tailStrings } from './json-tail.js';
 import { tableFacts, type AuditFacts, type TableFacts } from './audit-facts-table.js';
 import { auditStageMetrics, type AuditEventsSlot } from './metrics-registry.js';

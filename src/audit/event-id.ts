@@ -1,7 +1,8 @@
 import { hash } from 'node:crypto';
 import type { ShipEvent } from '../parse/ship-event.js';
-import { spanString, topFields } from './json-scan.js';
-import { memberIndex, scanned } from '../parse/top-members.js';
+import { spanString } from './json-scan.js';
+import { topFields } from './json-top.js';
+import { memberString, scanned } from '../parse/top-members.js';
 
 /**
  * `__event_id__` (SPEC §10): the hex SHA-256 of `{cluster_id}/{auditID}/{stage}`, or of `{stream}/{offset}` for a
@@ -46,8 +47,8 @@ export function eventIdOf(event: ShipEvent, ctx: EventIdContext): string {
 function auditIdAndStage(raw: string): { auditID: string; stage: string } | undefined {
   if (scanned.raw === raw) {
     // the line just parsed: its member table knows where both are (no walk, no span objects)
-    const a = plainMember(raw, 'auditID');
-    const st = plainMember(raw, 'stage');
+    const a = memberString(raw, 'auditID');
+    const st = memberString(raw, 'stage');
     if (a !== null && st !== null) return a === undefined || a === '' ? undefined : { auditID: a, stage: st ?? '' };
   }
   const top = topFields(raw);
@@ -55,16 +56,6 @@ function auditIdAndStage(raw: string): { auditID: string; stage: string } | unde
   const auditID = spanString(raw, top.get('auditID'));
   if (auditID === undefined || auditID === '') return undefined;
   return { auditID, stage: spanString(raw, top.get('stage')) ?? '' };
-}
-
-/** A top-level string member from the parser's table: undefined when absent or not a string, null when escaped. */
-function plainMember(raw: string, key: string): string | undefined | null {
-  const m = memberIndex(raw, key);
-  if (m < 0) return undefined;
-  const start = scanned.spans[m * 4 + 2]!;
-  if (raw.charCodeAt(start) !== 0x22) return undefined;
-  const inner = raw.slice(start + 1, scanned.spans[m * 4 + 3]! - 1);
-  return inner.indexOf('\\') === -1 ? inner : null;
 }
 
 function sha256Hex(text: string): string {

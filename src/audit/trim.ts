@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { ShipEvent } from '../parse/ship-event.js';
 import type { EventProcessor } from '../process/stage.js';
-import { spliceSpans, topFields, type Span } from './json-scan.js';
+import { spliceSpans, type Span } from './json-scan.js';
+import { topFields } from './json-top.js';
 import { isObj, type Obj } from './redact/masker.js';
 import { auditStageMetrics } from './metrics-registry.js';
 

@@ -32,12 +32,48 @@ export function startMember(keyStart: number, keyEnd: number, valueStart: number
   scanned.count++;
 }
 
+/** Where member `m`'s key starts (its quote). */
+export function memberKeyStart(m: number): number {
+  return scanned.spans[m * 4]!;
+}
+
+/** The length of member `m`'s key, quotes excluded. */
+export function memberKeyLength(m: number): number {
+  return scanned.spans[m * 4 + 1]! - scanned.spans[m * 4]! - 2;
+}
+
+/** Where member `m`'s value starts and ends. */
+export function memberValueStart(m: number): number {
+  return scanned.spans[m * 4 + 2]!;
+}
+
+export function memberValueEnd(m: number): number {
+  return scanned.spans[m * 4 + 3]!;
+}
+
+/** True when member `m`'s key is `key` (keys in the table have no escapes: the text compares as is). */
+export function memberKeyIs(raw: string, m: number, key: string): boolean {
+  return memberKeyLength(m) === key.length && raw.startsWith(key, memberKeyStart(m) + 1);
+}
+
 /** Index of the first member named `key` in the current table, or -1 (the first, as TopLevel keeps it). */
 export function memberIndex(raw: string, key: string): number {
-  const spans = scanned.spans;
-  for (let m = 0, n = scanned.count; m < n; m++) {
-    const ks = spans[m * 4]!;
-    if (spans[m * 4 + 1]! - ks - 2 === key.length && raw.startsWith(key, ks + 1)) return m;
-  }
+  for (let m = 0, n = scanned.count; m < n; m++) if (memberKeyIs(raw, m, key)) return m;
   return -1;
+}
+
+/**
+ * The string that [start, end) holds (quotes included): undefined when the value there is not a string (as
+ * spanString), null when it has an escape and would need decoding (the caller takes its slower path).
+ */
+export function plainString(raw: string, start: number, end: number): string | undefined | null {
+  if (raw.charCodeAt(start) !== 0x22) return undefined;
+  const inner = raw.slice(start + 1, end - 1);
+  return inner.indexOf('\\') === -1 ? inner : null;
+}
+
+/** plainString of the first member named `key`; undefined when there is none. */
+export function memberString(raw: string, key: string): string | undefined | null {
+  const m = memberIndex(raw, key);
+  return m < 0 ? undefined : plainString(raw, memberValueStart(m), memberValueEnd(m));
 }

@@ -7,9 +7,10 @@
 // levels it reads), and the caller then uses JSON.parse. Duplicate keys: the last one wins, as in JSON.parse.
 
 import type { RequestAttributes } from './types.js';
-import { eachMember, isKey, keyHasEscape, skipValue, skipWs, stringEnd, stringValue } from './json-skip.js';
+import { isKey, keyHasEscape, skipValue, skipWs, stringEnd } from './json-skip.js';
+import { attrs, groups, lastString, readString, scanObjectRef, scanUser } from './scan-attrs.js';
 import { pathOf } from './attributes-of.js';
-import { scanned } from '../../parse/top-members.js';
+import { memberKeyIs, memberKeyStart, memberValueEnd, memberValueStart, scanned } from '../../parse/top-members.js';
 
 export { attributesOf, pathOf } from './attributes-of.js';
 
@@ -40,108 +41,7 @@ export interface ScannedEvent {
 }
 
 // One reused result: the processor is synchronous and keeps nothing of it past the call.
-const groups: string[] = [];
-const attrs: RequestAttributes = {
-  hasUser: false,
-  username: '',
-  groups,
-  verb: '',
-  resourceRequest: false,
-  namespace: '',
-  apiGroup: '',
-  resource: '',
-  subresource: '',
-  name: '',
-  path: '',
-};
 const result: ScannedEvent = { attrs, stage: '', level: '', auditID: '', spans: [], kinds: [], bodies: 0, restAt: -1, levelAt: -1, levelEnd: -1 };
-
-/** Reads a string value at `i` into `lastString` ('' when the value is not a string); returns the index past it. */
-let lastString = '';
-function readString(s: string, i: number): number {
-  if (s.charCodeAt(i) === 0x22) {
-    const end = stringEnd(s, i);
-    if (end < 0) return -1;
-    lastString = stringValue(s, i, end);
-    return end;
-  }
-  lastString = '';
-  return skipValue(s, i);
-}
-
-function scanUser(s: string, i: number): number {
-  attrs.hasUser = true;
-  attrs.username = '';
-  groups.length = 0;
-  return eachMember(s, i, (ks, ke, vs) => {
-    if (isKey(s, ks, ke, 'username')) {
-      const end = readString(s, vs);
-      attrs.username = lastString;
-      return end;
-    }
-    if (isKey(s, ks, ke, 'groups')) {
-      groups.length = 0;
-      if (s.charCodeAt(vs) !== 0x5b) return skipValue(s, vs);
-      let j = skipWs(s, vs + 1);
-      if (s.charCodeAt(j) === 0x5d) return j + 1;
-      for (;;) {
-        if (s.charCodeAt(j) === 0x22) {
-          j = readString(s, j);
-          if (j < 0) return -1;
-          groups.push(lastString);
-        } else {
-          j = skipValue(s, j);
-          if (j < 0) return -1;
-        }
-        j = skipWs(s, j);
-        const c = s.charCodeAt(j);
-        if (c === 0x2c) j = skipWs(s, j + 1);
-        else if (c === 0x5d) return j + 1;
-        else return -1;
-      }
-    }
-    return skipValue(s, vs);
-  });
-}
-
-function scanObjectRef(s: string, i: number): number {
-  attrs.resourceRequest = true;
-  attrs.namespace = attrs.apiGroup = attrs.resource = attrs.subresource = attrs.name = '';
-  return eachMember(s, i, (ks, ke, vs) => {
-    const len = ke - ks - 2;
-    let end: number;
-    switch (len) {
-      case 4:
-        if (!isKey(s, ks, ke, 'name')) break;
-        end = readString(s, vs);
-        attrs.name = lastString;
-        return end;
-      case 8:
-        if (isKey(s, ks, ke, 'resource')) {
-          end = readString(s, vs);
-          attrs.resource = lastString;
-          return end;
-        }
-        if (isKey(s, ks, ke, 'apiGroup')) {
-          end = readString(s, vs);
-          attrs.apiGroup = lastString;
-          return end;
-        }
-        break;
-      case 9:
-        if (!isKey(s, ks, ke, 'namespace')) break;
-        end = readString(s, vs);
-        attrs.namespace = lastString;
-        return end;
-      case 11:
-        if (!isKey(s, ks, ke, 'subresource')) break;
-        end = readString(s, vs);
-        attrs.subresource = lastString;
-        return end;
-    }
-    return skipValue(s, vs);
-  });
-}
 
 let requestURI = '';
 
@@ -218,6 +118,11 @@ const DECIDING = /"(?:verb|user|objectRef|requestURI|stage|level|auditID)"|\\u/g
 
 const DECIDING_KEYS = ['verb', 'user', 'objectRef', 'requestURI', 'stage', 'level', 'auditID'];
 
+function isDecidingKey(s: string, m: number): boolean {
+  for (const k of DECIDING_KEYS) if (memberKeyIs(s, m, k)) return true;
+  return false;
+}
+
 /**
  * Nothing at or after `from` can be a top-level key that decides. For the line just parsed the parser's member
  * table lists every top-level key (none escaped): a look at the keys instead of a regex pass over the bodies.
@@ -225,13 +130,7 @@ const DECIDING_KEYS = ['verb', 'user', 'objectRef', 'requestURI', 'stage', 'leve
  */
 function nothingDecidesAfter(s: string, from: number): boolean {
   if (scanned.raw === s) {
-    const sp = scanned.spans;
-    for (let m = 0; m < scanned.count; m++) {
-      const ks = sp[m * 4]!;
-      if (ks < from) continue;
-      const len = sp[m * 4 + 1]! - ks - 2;
-      for (const k of DECIDING_KEYS) if (len === k.length && s.startsWith(k, ks + 1)) return false;
-    }
+    for (let m = 0; m < scanned.count; m++) if (memberKeyStart(m) >= from && isDecidingKey(s, m)) return false;
     return true;
   }
   DECIDING.lastIndex = from;
@@ -240,13 +139,10 @@ function nothingDecidesAfter(s: string, from: number): boolean {
 
 /** scanRest from the parser's member table: the members from `at` on, with no walk of the bodies. */
 function restFromTable(s: string, at: number): ScannedEvent {
-  const sp = scanned.spans;
   for (let m = 0; m < scanned.count; m++) {
-    const ks = sp[m * 4]!;
-    if (ks < at) continue;
-    const len = sp[m * 4 + 1]! - ks - 2;
-    const kind = len === 13 && s.startsWith('requestObject', ks + 1) ? M_REQUEST_OBJECT : len === 14 && s.startsWith('responseObject', ks + 1) ? M_RESPONSE_OBJECT : M_OTHER;
-    result.spans.push(ks, sp[m * 4 + 2]!, sp[m * 4 + 3]!);
+    if (memberKeyStart(m) < at) continue;
+    const kind = memberKeyIs(s, m, 'requestObject') ? M_REQUEST_OBJECT : memberKeyIs(s, m, 'responseObject') ? M_RESPONSE_OBJECT : M_OTHER;
+    result.spans.push(memberKeyStart(m), memberValueStart(m), memberValueEnd(m));
     result.kinds.push(kind);
     if (kind !== M_OTHER) result.bodies++;
   }

@@ -3,7 +3,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { describe, expect, test } from 'vitest';
 import { auditFacts, codeClassOf, createAuditMetricsStage, timestamps, userKindOf } from '../../../src/audit/audit-metrics.js';
 import { tableFacts } from '../../../src/audit/audit-facts-table.js';
-import { TopLevel } from '../../../src/audit/json-scan.js';
+import { TopLevel } from '../../../src/audit/json-top.js';
 import { parseLine } from '../../../src/parse/parse-line.js';
 import { ctxOf, eventOf, fixtureLines, realAuditLines } from './support.js';
 

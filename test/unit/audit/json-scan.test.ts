@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { findKey, spanString, TopLevel, topFields } from '../../../src/audit/json-scan.js';
+import { findKey, spanString } from '../../../src/audit/json-scan.js';
+import { TopLevel, topFields } from '../../../src/audit/json-top.js';
 import { tailStrings } from '../../../src/audit/json-tail.js';
 import { fixtureLines, realAuditLines } from './support.js';
 

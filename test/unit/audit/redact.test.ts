@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { topFields } from '../../../src/audit/json-scan.js';
+import { topFields } from '../../../src/audit/json-top.js';
 import { createRedactStage } from '../../../src/audit/redact/redact-stage.js';
 import { ErrorCodes, TailshipError } from '../../../src/errors.js';
 import type { ShipEvent } from '../../../src/parse/ship-event.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
-import { topFields } from '../../../src/audit/json-scan.js';
+import { topFields } from '../../../src/audit/json-top.js';
 import { createTrimStage, trimEvent } from '../../../src/audit/trim.js';
 import { bigEvent, ctxOf, eventOf, realAuditLines, single } from './support.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parseLine } from '../../../src/parse/parse-line.js';
-import { TopLevel, isIndexed, topFields } from '../../../src/audit/json-scan.js';
+import { TopLevel, isIndexed, topFields } from '../../../src/audit/json-top.js';
 import { fixtureLines, realAuditLines } from '../audit/support.js';
 import { computeEventId } from '../../../src/audit/event-id.js';
 import { createRng, type Rng } from '../../helpers/audit-gen.js';
