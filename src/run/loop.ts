@@ -68,7 +68,9 @@ export class RunLoop {
     }
     const n = await p.tailer.read();
     const caughtUp = n === 0 && p.tailer.caughtUp();
-    if (caughtUp && p.exitWhenIdle) p.batcher.sealAll();
+    // Reading waits for acknowledgements: an open batch could only wait too, so it is sent now (the budget's
+    // room then goes to batches in flight, not to a batch nobody sends).
+    if ((caughtUp && p.exitWhenIdle) || p.overBudget()) p.batcher.sealAll();
     const due = p.batcher.sealDue(p.clock.now());
     p.checkpointer.schedule();
     p.progress(caughtUp);

@@ -71,6 +71,21 @@ test('over the in-flight budget it waits even though it read', async () => {
   expect((await new RunLoop(h.p).step(0)).sleepMs).toBe(POLL_MS);
 });
 
+test('over the budget an open batch is sealed at once (reading waits for acks, so the batch would only wait too)', async () => {
+  const clock = new FakeClock();
+  let over = false;
+  const h = parts(clock, { overBudget: () => over });
+  const loop = new RunLoop(h.p);
+  h.setReads([100]);
+  h.setOpen(1);
+  await loop.step(0);
+  expect(h.calls).not.toContain('sealAll');
+  over = true;
+  h.setReads([100]);
+  await loop.step(0);
+  expect(h.calls).toContain('sealAll');
+});
+
 test('--exit-when-idle: seals what is open once caught up, idle only when nothing is pending', async () => {
   const clock = new FakeClock();
   const h = parts(clock, { exitWhenIdle: true });
