@@ -1,6 +1,5 @@
-import type { Batch } from '../batch/batch.js';
 import { renderEvent, takeSchemaParams, type SchemaChoice } from '../schema/index.js';
-import { BodyWriter } from './render.js';
+import type { BodyRender } from './body-render.js';
 
 /**
  * The body shapes of the `http(s)://` sink besides SPEC §3's batch body, chosen by the URI:
@@ -12,7 +11,7 @@ import { BodyWriter } from './render.js';
 export interface HttpRender {
   /** The sink URL without `format`, `schema`, `bodies` (and with `gzip=false` for an EventList unless given). */
   url: URL;
-  writer(batch: Batch): BodyWriter;
+  body: BodyRender;
 }
 
 export const EVENTLIST_HEAD = '{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[';
@@ -31,38 +30,45 @@ export function takeHttpRender(input: URL): HttpRender | undefined {
   if (format === 'eventlist') {
     if (choice.schema !== 'raw') throw new Error(`http sink: ?format=eventlist sends the events as they are; remove ?schema=${choice.schema}`);
     if (!q.has('gzip')) q.set('gzip', 'false');
-    return { url, writer: eventListWriter };
+    return { url, body: EVENTLIST_BODY };
   }
   if (choice.schema === 'raw') return undefined;
-  return { url, writer: (batch) => schemaBatchWriter(batch, choice) };
+  return { url, body: schemaBatchBody(choice) };
 }
 
 /** Each event that is one JSON object, verbatim; a line that is not (not an Event) has no place in an EventList. */
-export function eventListWriter(batch: Batch): BodyWriter {
-  const w = new BodyWriter(EVENTLIST_HEAD.length + batch.rawBytes + batch.events.length + 4);
-  w.write(EVENTLIST_HEAD);
-  let first = true;
-  for (const e of batch.events) {
-    if (!e.isObject) continue;
-    if (!first) w.write(',');
-    first = false;
-    w.write(e.raw.trim());
-  }
-  w.write(']}');
-  return w;
-}
+export const EVENTLIST_BODY: BodyRender = {
+  sizeHint: (batch) => EVENTLIST_HEAD.length + batch.rawBytes + batch.events.length + 4,
+  *write(batch, w) {
+    w.write(EVENTLIST_HEAD);
+    let first = true;
+    for (const e of batch.events) {
+      if (!e.isObject) continue;
+      if (!first) w.write(',');
+      first = false;
+      w.write(e.raw.trim());
+      yield;
+    }
+    w.write(']}');
+  },
+};
 
-function schemaBatchWriter(batch: Batch, choice: SchemaChoice): BodyWriter {
-  let head = `{"logstore":${JSON.stringify(batch.logstore)}`;
-  if (batch.project !== undefined) head += `,"project":${JSON.stringify(batch.project)}`;
-  if (batch.product !== undefined) head += `,"product":${JSON.stringify(batch.product)}`;
-  head += `,"source":${JSON.stringify(batch.source)},"tags":${JSON.stringify(batch.tags)},"schema":${JSON.stringify(choice.schema)},"logs":[`;
-  const w = new BodyWriter(head.length + batch.rawBytes * 2);
-  w.write(head);
-  batch.events.forEach((e, i) => {
-    if (i > 0) w.write(',');
-    w.write(renderEvent(choice, e, batch.tags));
-  });
-  w.write(']}');
-  return w;
+function schemaBatchBody(choice: SchemaChoice): BodyRender {
+  return {
+    sizeHint: (batch) => batch.rawBytes * 2 + 1024,
+    *write(batch, w) {
+      let head = `{"logstore":${JSON.stringify(batch.logstore)}`;
+      if (batch.project !== undefined) head += `,"project":${JSON.stringify(batch.project)}`;
+      if (batch.product !== undefined) head += `,"product":${JSON.stringify(batch.product)}`;
+      head += `,"source":${JSON.stringify(batch.source)},"tags":${JSON.stringify(batch.tags)},"schema":${JSON.stringify(choice.schema)},"logs":[`;
+      w.write(head);
+      const events = batch.events;
+      for (let i = 0; i < events.length; i++) {
+        if (i > 0) w.write(',');
+        w.write(renderEvent(choice, events[i]!, batch.tags));
+        yield;
+      }
+      w.write(']}');
+    },
+  };
 }

@@ -121,6 +121,16 @@ export class BodyWriter {
     this.#len += this.#buf.write(s, this.#len);
   }
 
+  /** Bytes written so far. */
+  get length(): number {
+    return this.#len;
+  }
+
+  /** Starts over in the same buffer (its bytes were taken). */
+  clear(): void {
+    this.#len = 0;
+  }
+
   /** The bytes written (a view: valid until the next write or release). */
   bytes(): Buffer {
     return this.#buf.subarray(0, this.#len);

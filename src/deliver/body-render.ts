@@ -1,0 +1,59 @@
+// A request body rendered log by log, so that the gzip path never holds the whole JSON of a batch.
+import { createGzip } from 'node:zlib';
+import type { Batch } from '../batch/batch.js';
+import { BodyWriter } from './render.js';
+
+/** How one body shape is written: `write` writes into `w` and yields after each log (a point where the bytes
+ *  written so far may be taken and `w` cleared); `sizeHint` sizes a writer for the whole body. */
+export interface BodyRender {
+  sizeHint(batch: Batch): number;
+  write(batch: Batch, w: BodyWriter): Generator<void, void, void>;
+}
+
+/** The whole body in one writer (plain bodies, which undici sends as they are). */
+export function renderWhole(render: BodyRender, batch: Batch): BodyWriter {
+  const w = new BodyWriter(render.sizeHint(batch));
+  for (const _ of render.write(batch, w));
+  return w;
+}
+
+/**
+ * Bytes handed to zlib at a time. The JSON of a 3 MiB batch used to be rendered whole before gzip, and two
+ * compressions at once held two such buffers plus their spares (~14 MB of a backlog's peak); a piece at a
+ * time holds 256 KiB per compression, and each piece is one round trip to the zlib thread (~14 per batch).
+ */
+export const PIECE_BYTES = 256 * 1024;
+
+/** `render`'s body gzipped at `level`, fed to zlib a piece at a time through one reused buffer. */
+export async function gzipRendered(render: BodyRender, batch: Batch, level: number, chunkSize: number): Promise<Buffer> {
+  const gz = createGzip({ level, chunkSize });
+  const out: Buffer[] = [];
+  gz.on('data', (c: Buffer) => out.push(c));
+  const ended = new Promise<void>((resolve, reject) => {
+    gz.once('end', resolve);
+    gz.once('error', reject);
+  });
+  ended.catch(() => undefined); // awaited below; an error before then must not be unhandled
+  const w = new BodyWriter(PIECE_BYTES + (PIECE_BYTES >> 2));
+  try {
+    for (const _ of render.write(batch, w)) {
+      if (w.length >= PIECE_BYTES) {
+        await feed(gz, w.bytes()); // zlib has read the piece once its write calls back: the buffer may be reused
+        w.clear();
+      }
+    }
+    if (w.length > 0) await feed(gz, w.bytes());
+    gz.end();
+    await ended;
+  } catch (e) {
+    gz.destroy();
+    throw e;
+  } finally {
+    w.release();
+  }
+  return out.length === 1 ? out[0]! : Buffer.concat(out);
+}
+
+function feed(gz: ReturnType<typeof createGzip>, piece: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => gz.write(piece, (err) => (err ? reject(err) : resolve())));
+}

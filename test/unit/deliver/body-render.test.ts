@@ -1,0 +1,44 @@
+// The gzip path renders a body a piece at a time: what arrives after gunzip must be the whole body, byte for byte.
+import { gunzipSync } from 'node:zlib';
+import { expect, test } from 'vitest';
+import type { Batch } from '../../../src/batch/batch.js';
+import { gzipRendered, PIECE_BYTES, renderWhole, type BodyRender } from '../../../src/deliver/body-render.js';
+import { EVENTLIST_BODY } from '../../../src/deliver/render-http.js';
+import { httpBatchBodyBytes, requestBody } from '../../../src/deliver/sinks/http-batch-body.js';
+
+function batchOf(sizes: number[]): Batch {
+  const events = sizes.map((n, i) => {
+    const raw = JSON.stringify({ kind: 'Event', auditID: `id-${i}`, pad: 'x'.repeat(n), u: 'ü€😀' });
+    return { raw, isObject: true, time: 1700000000 + i, timeNs: 0, markers: { __event_id__: 'a'.repeat(64) } };
+  });
+  const rawBytes = events.reduce((s, e) => s + Buffer.byteLength(e.raw), 0);
+  return { events, rawBytes, logstore: 'audit', source: 'node-1', tags: { audit: 'apiserver' } } as unknown as Batch;
+}
+
+test('pieces of the default body gunzip to exactly the whole body: many small logs, one log over a piece, none', async () => {
+  for (const sizes of [Array.from({ length: 3000 }, (_, i) => 200 + (i % 700)), [10, PIECE_BYTES * 3, 10], []]) {
+    const batch = batchOf(sizes);
+    const gz = await requestBody(batch, undefined, 3);
+    expect(gunzipSync(gz).equals(httpBatchBodyBytes(batch))).toBe(true);
+  }
+});
+
+test('an EventList body in pieces is the same bytes as rendered whole', async () => {
+  const batch = batchOf(Array.from({ length: 500 }, () => 2000));
+  const gz = await gzipRendered(EVENTLIST_BODY, batch, 1, 64 * 1024);
+  expect(gunzipSync(gz).equals(renderWhole(EVENTLIST_BODY, batch).bytes())).toBe(true);
+});
+
+test('a render that throws midway rejects, and the next body is still right', async () => {
+  const failing: BodyRender = {
+    sizeHint: () => 10,
+    *write(_b, w) {
+      w.write('x'.repeat(PIECE_BYTES + 1));
+      yield;
+      throw new Error('render failed');
+    },
+  };
+  await expect(gzipRendered(failing, batchOf([1]), 3, 16384)).rejects.toThrow('render failed');
+  const batch = batchOf([100, 200]);
+  expect(gunzipSync(await requestBody(batch, undefined, 3)).equals(httpBatchBodyBytes(batch))).toBe(true);
+});
