@@ -66,7 +66,7 @@ const port = await new Promise((r) => {
 });
 const agent = spawn(
   process.execPath,
-  ['--max-old-space-size=100', '--max-semi-space-size=4', path.join(ROOT, 'dist/cli.js'), 'run', '--state-dir', path.join(dir, 'state'), '--sink', `http://127.0.0.1:${storePort}/ingest`, '--listen', 'off', '--log-level', 'warn',
+  ['--max-old-space-size=100', '--max-semi-space-size=2', path.join(ROOT, 'dist/cli.js'), 'run', '--state-dir', path.join(dir, 'state'), '--sink', `http://127.0.0.1:${storePort}/ingest`, '--listen', 'off', '--log-level', 'warn',
     '--webhook-listen', `127.0.0.1:${port}`, '--webhook-tls-cert', path.join(dir, 'server.crt'), '--webhook-tls-key', path.join(dir, 'server.key'), '--webhook-client-ca', path.join(dir, 'ca.crt')],
   { stdio: ['ignore', 'inherit', 'inherit'], env: { PATH: process.env.PATH, NODE_NAME: 'bench' } },
 );

@@ -29,7 +29,9 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   batchMaxWait: 1000,
   shutdownGrace: 10_000,
   logLevel: 'info',
-  maxInflightBytes: 16_777_216, // 16 MiB (= --max-line-bytes): with the runtime flags, RSS ~120 MB with the store down
+  // 12 MiB: each MiB in flight costs ~2 MB of heap (the line and its garbage until the next full GC); below
+  // 12 MiB the http sink slows (8 MiB: -7 %), above it peak RSS grows (16 MiB: +6 MB). bench/README.md
+  maxInflightBytes: 12_582_912,
   exitWhenIdle: false,
   auditPolicy: undefined,
   waitForInputs: false,

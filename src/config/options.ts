@@ -177,12 +177,11 @@ function crossCheck(options: AgentOptions): UsageError | undefined {
       return new UsageError(`${e.message}; ${e.fix ?? ''}`, '--redact-key');
     }
   }
-  // A batch or a line that cannot fit under the in-flight bound would stall reading for good.
-  const need = Math.max(options.batchMaxBytes, options.maxLineBytes);
-  if (options.maxInflightBytes < need) {
-    const which = options.batchMaxBytes >= options.maxLineBytes ? '--batch-max-bytes' : '--max-line-bytes';
+  // A batch that cannot fill under the in-flight bound would only ever leave on --batch-max-wait. A line longer
+  // than the bound is fine: the budget is looked at before each read, so a line is never held back by it.
+  if (options.maxInflightBytes < options.batchMaxBytes) {
     return new UsageError(
-      `--max-inflight-bytes (${options.maxInflightBytes}) is smaller than ${which} (${need}), so reading would stall; raise --max-inflight-bytes to at least ${need}`,
+      `--max-inflight-bytes (${options.maxInflightBytes}) is smaller than --batch-max-bytes (${options.batchMaxBytes}), so no batch could fill while reading waits; raise --max-inflight-bytes to at least ${options.batchMaxBytes}`,
       '--max-inflight-bytes',
     );
   }

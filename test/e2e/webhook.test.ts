@@ -16,7 +16,7 @@ const DOCS = fs.readFileSync(new URL('../fixtures/eventlists/k8s-docs-1.8-webhoo
 const DOCS_KEY = '24f30caf-d7d4-45d5-b7bd-e7af300d7886 ResponseComplete';
 const LOGSTORE = 'audit-webhook';
 /** What `tailship` runs with (its shebang): the memory bound is checked under the shipped heap limits. */
-const NODE_OPTIONS = '--max-old-space-size=100 --max-semi-space-size=4';
+const NODE_OPTIONS = '--max-old-space-size=100 --max-semi-space-size=2';
 
 let root: string;
 let certs: TestCerts;

@@ -106,6 +106,24 @@ describe('odd lines (§2.11 #12)', () => {
     expect(find(`json:${JSON.stringify({ kind: 0 })}`).__tag__?.__parse_error__).toBeUndefined();
     expect(logs.some((l) => l.content === '' || l.content === '\r'), 'empty lines are skipped').toBe(false);
   });
+
+  it('ships a line longer than the whole in-flight budget whole (the budget is looked at before each read)', async () => {
+    const h = scenario('line-over-budget');
+    const file = appender(h.ws.activePath);
+    h.emit(file, 5);
+    const [received, complete] = h.gen.large(300_000);
+    h.emitLines(file, [received!, complete!]);
+    expect(complete!.bytes).toBeGreaterThan(4 * 65536);
+    h.emit(file, 5);
+    h.start(['--max-inflight-bytes', '64K', '--batch-max-bytes', '16K', '--max-line-bytes', '1M']);
+    await h.waitDelivered();
+    await h.stop();
+    file.close();
+    h.assertExact();
+    const log = h.logs().find((l) => logKey(l) === complete!.key);
+    expect(withoutReserved(log!), 'the line over the budget, whole').toEqual(parseWritten(complete!.line));
+    expect(log!.__tag__?.__truncated__).toBeUndefined();
+  });
 });
 
 describe('legacy format and Audit-ID collisions (§2.11 #13)', () => {

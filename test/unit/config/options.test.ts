@@ -36,7 +36,7 @@ describe('parseCommandLine', () => {
         batchMaxWait: 1000,
         shutdownGrace: 10000,
         logLevel: 'info',
-        maxInflightBytes: 16777216,
+        maxInflightBytes: 12582912,
         exitWhenIdle: false,
         waitForInputs: false,
         redact: 'off',
@@ -224,7 +224,7 @@ describe('parseCommandLine', () => {
     [['--manifests='], {}, '--manifests', 'is empty'],
     [['--env-file='], {}, '--env-file', 'is empty'],
     [['--json=yes'], {}, '--json', 'takes no value'],
-    [['--max-inflight-bytes', '1M'], {}, '--max-inflight-bytes', 'at least 16777216'],
+    [['--max-inflight-bytes', '1M'], {}, '--max-inflight-bytes', 'at least 3145728'],
   ] as Array<[string[], NodeJS.ProcessEnv, string, string]>)('usage error: %j %j names %s (%s)', (argv, env, flag) => {
     const err = usage(argv, env);
     expect(err.code).toBe(ErrorCodes.CONFIG_FLAG);

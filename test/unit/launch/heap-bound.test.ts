@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { HEAP_FLAGS, needsHeapBound, RELAUNCHED_ENV, type LaunchFacts } from '../../../src/launch/heap-bound.js';
+import fs from 'node:fs';
+import { HEAP_FLAGS, MALLOC_ENV, needsHeapBound, RELAUNCHED_ENV, type LaunchFacts } from '../../../src/launch/heap-bound.js';
 
 const GiB = 1024 * 1024 * 1024;
 const unbounded = (over: Partial<LaunchFacts> = {}): LaunchFacts => ({ args: ['run', '--sink', 'file:x'], execArgv: [], env: {}, heapSizeLimit: 4 * GiB, ...over });
@@ -35,4 +36,9 @@ describe('needsHeapBound: when `node dist/cli.js` relaunches itself under the he
   test('never twice: the relaunched process does not relaunch, whatever its heap limit says', () => {
     expect(needsHeapBound(unbounded({ env: { [RELAUNCHED_ENV]: '1' } }))).toBe(false);
   });
+});
+
+test("the `tailship` command's shebang gives the same flags and malloc setting as a relaunch", () => {
+  const shebang = fs.readFileSync(new URL('../../../src/cli.ts', import.meta.url), 'utf8').split('\n')[0]!;
+  expect(shebang).toBe(`#!/usr/bin/env -S ${Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} node ${HEAP_FLAGS.join(' ')} --`);
 });
