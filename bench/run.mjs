@@ -50,6 +50,16 @@ function shebangNodeArgs() {
     return [];
   }
 }
+/** Environment the shebang sets before node (`env -S MALLOC_ARENA_MAX=2 node …`), for the same reason. */
+function shebangEnv() {
+  try {
+    const first = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0];
+    const m = /^#!\S*env\s+-S\s+(.*?)\bnode\b/.exec(first);
+    return Object.fromEntries((m ? m[1].trim().split(/\s+/) : []).filter((a) => /^[A-Z_][A-Z0-9_]*=/.test(a)).map((a) => a.split(/=(.*)/s).slice(0, 2)));
+  } catch {
+    return {};
+  }
+}
 /**
  * `--launch node`: `node dist/cli.js` without node flags, as a user may start it (the agent relaunches itself
  * under the heap flags: src/launch/heap-bound.ts). `--launch command`: dist/cli.js executed, so its shebang's
@@ -60,6 +70,8 @@ const LAUNCH = opt('--launch', '');
 if (LAUNCH !== '' && LAUNCH !== 'node' && LAUNCH !== 'command') throw new Error(`--launch ${LAUNCH}: give node or command`);
 const NODE_ARGS_GIVEN = argv.includes('--node-args') || LAUNCH !== '';
 let NODE_ARGS = (opt('--node-args', '') || '').split(' ').filter(Boolean);
+/** The environment of every tailship run: the shebang's own settings too when it is run as shipped. */
+let AGENT_ENV = process.env;
 
 const log = (m) => process.stderr.write(`${m}\n`);
 const hasTime = (() => {
@@ -77,7 +89,10 @@ function ensureBuilt() {
     log('dist/cli.js missing: building with tsc ...');
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { stdio: 'inherit' });
   }
-  if (!NODE_ARGS_GIVEN) NODE_ARGS = shebangNodeArgs();
+  if (!NODE_ARGS_GIVEN) {
+    NODE_ARGS = shebangNodeArgs();
+    AGENT_ENV = { ...shebangEnv(), ...process.env };
+  }
 }
 
 async function gzipLevelInUse() {
@@ -295,6 +310,7 @@ async function runTailship(variant, i, ctx, { cpuProf } = {}) {
   const args = [...nodeArgs, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', sink, '--listen', 'off', '--exit-when-idle', ...AGENT_ARGS];
   const storeCpu0 = (await ctx.store.state()).cpu;
   const m = await measure(LAUNCH === 'command' ? CLI : process.execPath, LAUNCH === 'command' ? args.slice(nodeArgs.length + 1) : args, {
+    env: AGENT_ENV,
     logFile: path.join(dir, 'tailship.log'),
     until: variant === 'file' ? undefined : done,
   });
@@ -435,7 +451,7 @@ async function steady() {
   const profDir = path.join(dir, 'prof');
   const args = [...NODE_ARGS, ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', 'off', ...AGENT_ARGS];
   const errFd = fs.openSync(path.join(dir, 'tailship.log'), 'w');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', errFd, errFd] });
+  const child = spawn(process.execPath, args, { env: AGENT_ENV, stdio: ['ignore', errFd, errFd] });
   fs.closeSync(errFd);
   const exited = new Promise((r) => child.on('exit', r));
   await new Promise((r) => setTimeout(r, 1500));
@@ -608,7 +624,8 @@ async function main() {
   const mEnd = machine();
   console.log(`\ntailship bench — ${m.date}; ${m.nproc} × ${m.cpu}, ${m.memGB} GiB RAM, node ${m.node}`);
   console.log(`input: ${(meta.bytes / 1e6).toFixed(1)} MB, ${meta.lines} audit events (seed ${SEED}); ${RUNS} run(s) each; load average before ${m.loadavg.join(' ')}, after ${mEnd.loadavg.join(' ')}`);
-  console.log(`tailship: node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')}`);
+  const setEnv = Object.entries(AGENT_ENV === process.env ? {} : shebangEnv()).filter(([k]) => process.env[k] === undefined).map(([k, v]) => `${k}=${v} `).join('');
+  console.log(`tailship: ${setEnv}node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')}`);
   console.log('MB = 10^6 bytes of the input file; CPU = user+sys of the process; wall = start → last event acknowledged\n');
   const shown = [...rows.filter((r) => r.label.startsWith('limit')), ...rows.filter((r) => !r.label.startsWith('limit'))];
   console.log(table(shown, parseMbs, fbMbs));
