@@ -5,7 +5,7 @@ import { nestedNumber, nestedString, nestedStrings, spanString, type Fields } fr
 import { isIndexed, topFields } from './json-top.js';
 import { tailStrings } from './json-tail.js';
 import { tableFacts, type AuditFacts, type TableFacts } from './audit-facts-table.js';
-import { auditStageMetrics, type AuditEventsSlot } from './metrics-registry.js';
+import { auditStageMetrics, newDurationTally, tallyDuration, type AuditEventsSlot } from './metrics-registry.js';
 
 /**
  * Audit-derived metrics (SPEC §6), from the events as read (the first stage, before the policy): requests by
@@ -121,8 +121,7 @@ function slotIndex(verb: string, c: number, userKind: UserKind): number {
 export function createAuditMetricsStage(registry: Registry): EventProcessor {
   const m = auditStageMetrics(registry);
   const tally = m.auditEventsTally;
-  // label sets are few and fixed: keep each child instead of hashing the labels on every event
-  const durations = new Map<string, { observe(v: number): void }>();
+  const durations = m.durationTally;
   return (event) => {
     if (!event.isObject) return event;
     let f: TableFacts;
@@ -154,9 +153,9 @@ export function createAuditMetricsStage(registry: Registry): EventProcessor {
         d = undefined;
       }
       if (d !== undefined && d >= 0) {
-        let h = durations.get(verb);
-        if (!h) durations.set(verb, (h = m.requestDuration.labels({ verb })));
-        h.observe(d);
+        let t = durations.get(verb);
+        if (!t) durations.set(verb, (t = newDurationTally(verb)));
+        tallyDuration(t, d);
       }
     }
     const kind = sensitiveKind(f, userKind);

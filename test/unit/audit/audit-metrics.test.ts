@@ -1,9 +1,10 @@
-import { Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { describe, expect, test } from 'vitest';
 import { auditFacts, codeClassOf, createAuditMetricsStage, timestamps, userKindOf } from '../../../src/audit/audit-metrics.js';
 import { tableFacts } from '../../../src/audit/audit-facts-table.js';
 import { TopLevel } from '../../../src/audit/json-top.js';
+import { DURATION_BUCKETS } from '../../../src/audit/metrics-registry.js';
 import { parseLine } from '../../../src/parse/parse-line.js';
 import { ctxOf, eventOf, fixtureLines, realAuditLines } from './support.js';
 
@@ -118,4 +119,24 @@ describe('audit-derived metrics', () => {
     const f = await families(registry);
     expect(f.get('tailship_audit_events_total')!.metrics.map((m) => m.labels)).toEqual([{ verb: 'other', code_class: 'none', user_kind: 'anonymous' }]);
   });
+});
+
+test("the request-duration histogram, tallied and handed over on scrape, is exactly what prom-client's observe gives", async () => {
+  const registry = new Registry();
+  const stage = createAuditMetricsStage(registry);
+  const reference = new Registry();
+  const h = new Histogram({ name: 'tailship_audit_request_duration_seconds', help: 'x', labelNames: ['verb'], buckets: DURATION_BUCKETS, registers: [reference] });
+  const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms).toISOString().replace('Z', '000Z');
+  // on a bound, just over it, 0, and over the last bound (only in +Inf); twice scraped in between
+  const cases: Array<[string, number]> = [['get', 5], ['get', 6], ['list', 0], ['watch', 1_900_000], ['get', 250], ['create', 1000], ['list', 29_999]];
+  let text = '';
+  for (const [i, [verb, ms]] of cases.entries()) {
+    stage(eventOf(JSON.stringify({ kind: 'Event', auditID: `a${i}`, stage: 'ResponseComplete', verb, user: { username: 'bob' }, requestReceivedTimestamp: at(0), stageTimestamp: at(ms) })), ctxOf());
+    h.observe({ verb }, ms / 1000);
+    if (i === 2 || i === 4) text = await registry.metrics(); // a scrape midway hands over what was tallied so far
+  }
+  expect(text).toContain('tailship_audit_request_duration_seconds_count{verb="list"} 1');
+  const family = (t: string) => t.split('\n').filter((l) => l.startsWith('tailship_audit_request_duration_seconds_')).sort();
+  expect(family(await registry.metrics())).toEqual(family(await reference.metrics()));
+  expect(family(await registry.metrics())).toEqual(family(await reference.metrics())); // a second scrape adds nothing
 });
