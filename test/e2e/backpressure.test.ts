@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { afterEach, expect, test, vi } from 'vitest';
 import { createWorkspace, killAllAgents, scrapeMetric, type Workspace } from '../helpers/agent-process.js';
-import { mb, metricsPort, MiB, readCheckpoints, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore, shebangNodeOptions } from './support.js';
+import { mb, metricsPort, MiB, readCheckpoints, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore, shebangEnv } from './support.js';
 
 // Overrides for investigation only (defaults are the test): E2E_BACKLOG_MB, E2E_DOWN_MS, and E2E_AGENT_NODE_OPTIONS
 // (e.g. the DaemonSet's `--max-old-space-size=128`; by default the agent runs with no NODE_OPTIONS).
@@ -15,7 +15,7 @@ const RSS_LIMIT = 150 * 1000 * 1000;
 const CATCHUP_RSS_LIMIT = 200 * 1024 * 1024;
 /**
  * The scale of the in-flight bounds below (more than half of it in flight, less than twice it read). This test runs
- * the shipped defaults: the agent's --max-inflight-bytes is 16 MiB (src/config/options.ts; it was 24 MiB when the
+ * the shipped defaults: the agent's --max-inflight-bytes is 12 MiB (src/config/flags.ts; it was 24 MiB when the
  * test was written, and both bounds hold for either).
  */
 const BUDGET = 24 * MiB;
@@ -48,9 +48,9 @@ test('a backlog with the store down: RSS stays under 150 MB, the checkpoint stay
 
   // The shipped defaults (in-flight budget, batch sizes) and the V8 limits the `tailship` command carries in its
   // shebang (as the image and the DaemonSet set them): what `tailship run` does.
-  const nodeOptions = process.env.E2E_AGENT_NODE_OPTIONS ?? shebangNodeOptions();
-  const agent = ws.start(['--sink', store.url, '--listen', '127.0.0.1:0', '--log-level', 'info'], nodeOptions ? { env: { NODE_OPTIONS: nodeOptions } } : {});
-  facts.push(`agent NODE_OPTIONS=${nodeOptions}`);
+  const env = process.env.E2E_AGENT_NODE_OPTIONS !== undefined ? { NODE_OPTIONS: process.env.E2E_AGENT_NODE_OPTIONS } : shebangEnv();
+  const agent = ws.start(['--sink', store.url, '--listen', '127.0.0.1:0', '--log-level', 'info'], env.NODE_OPTIONS ? { env } : {});
+  facts.push(`agent env ${JSON.stringify(env)}`);
   const rss = new RssSampler(agent.pid, 200);
   try {
     const port = await metricsPort(agent);

@@ -336,12 +336,14 @@ export const MiB = 1024 * 1024;
 export const mb = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
 
 /**
- * The node flags of dist/cli.js's `#!/usr/bin/env -S node … --` line, as NODE_OPTIONS (the image sets the same):
- * without the `--` that ends node's options there, which NODE_OPTIONS does not allow.
+ * What dist/cli.js's `#!/usr/bin/env -S [NAME=VALUE …] node … --` line sets, as an environment (the image sets the
+ * same): its variables (MALLOC_ARENA_MAX), and its node flags as NODE_OPTIONS, without the `--` that ends node's
+ * options there, which NODE_OPTIONS does not allow.
  */
-export function shebangNodeOptions(): string {
+export function shebangEnv(): Record<string, string> {
   const first = fs.readFileSync(new URL('../../dist/cli.js', import.meta.url), 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\/usr\/bin\/env -S node (.*?)(?:\s+--)?$/.exec(first);
-  if (!m) throw new Error(`dist/cli.js has no node flags in its shebang: ${first}`);
-  return m[1]!;
+  const m = /^#!\/usr\/bin\/env -S ((?:[A-Z_][A-Z0-9_]*=\S* )*)node (.*?)(?:\s+--)?$/.exec(first);
+  if (!m || m[2] === '') throw new Error(`dist/cli.js has no node flags in its shebang: ${first}`);
+  const vars = m[1]!.split(' ').filter(Boolean).map((a) => a.split(/=(.*)/s).slice(0, 2) as [string, string]);
+  return { ...Object.fromEntries(vars), NODE_OPTIONS: m[2]! };
 }
