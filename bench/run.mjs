@@ -38,27 +38,23 @@ const PROFILE = opt('--profile', undefined);
 /** Extra tailship flags and node flags for every tailship run (experiments: `--agent-args "--max-inflight-bytes 16M"`). */
 const AGENT_ARGS = (opt('--agent-args', '') || '').split(' ').filter(Boolean);
 /**
- * Node flags of the `tailship` command itself (its shebang, e.g. `--max-old-space-size=100`), so that the bench
- * measures what ships; `--node-args` replaces them.
+ * What the `tailship` command's shebang sets (`#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-old-space-size=100 …`):
+ * the variables before `node` and node's flags after it, so that the bench measures what ships; `--node-args`
+ * replaces both.
  */
-function shebangNodeArgs() {
+function shebang() {
+  let first = '';
   try {
-    const first = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0];
-    const m = /^#!.*?\bnode\b(.*)$/.exec(first);
-    return m ? m[1].trim().split(/\s+/).filter((a) => a.startsWith('--') && a !== '--') : [];
+    first = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0];
   } catch {
-    return [];
+    // no dist/cli.js: nothing set
   }
-}
-/** Environment the shebang sets before node (`env -S MALLOC_ARENA_MAX=2 node …`), for the same reason. */
-function shebangEnv() {
-  try {
-    const first = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0];
-    const m = /^#!\S*env\s+-S\s+(.*?)\bnode\b/.exec(first);
-    return Object.fromEntries((m ? m[1].trim().split(/\s+/) : []).filter((a) => /^[A-Z_][A-Z0-9_]*=/.test(a)).map((a) => a.split(/=(.*)/s).slice(0, 2)));
-  } catch {
-    return {};
-  }
+  const m = /^#!(?:\S*env\s+-S\s+)?(.*?)\bnode\b(.*)$/.exec(first);
+  const words = (t) => t.trim().split(/\s+/).filter(Boolean);
+  return {
+    env: Object.fromEntries((m ? words(m[1]) : []).filter((a) => /^[A-Z_][A-Z0-9_]*=/.test(a)).map((a) => a.split(/=(.*)/s).slice(0, 2))),
+    nodeArgs: m ? words(m[2]).filter((a) => a.startsWith('--') && a !== '--') : [],
+  };
 }
 /**
  * `--launch node`: `node dist/cli.js` without node flags, as a user may start it (the agent relaunches itself
@@ -70,6 +66,8 @@ const LAUNCH = opt('--launch', '');
 if (LAUNCH !== '' && LAUNCH !== 'node' && LAUNCH !== 'command') throw new Error(`--launch ${LAUNCH}: give node or command`);
 const NODE_ARGS_GIVEN = argv.includes('--node-args') || LAUNCH !== '';
 let NODE_ARGS = (opt('--node-args', '') || '').split(' ').filter(Boolean);
+/** What the shebang sets in the environment, when tailship is run as shipped (else nothing). */
+let SHEBANG_ENV = {};
 /** The environment of every tailship run: the shebang's own settings too when it is run as shipped. */
 let AGENT_ENV = process.env;
 
@@ -90,8 +88,8 @@ function ensureBuilt() {
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { stdio: 'inherit' });
   }
   if (!NODE_ARGS_GIVEN) {
-    NODE_ARGS = shebangNodeArgs();
-    AGENT_ENV = { ...shebangEnv(), ...process.env };
+    ({ nodeArgs: NODE_ARGS, env: SHEBANG_ENV } = shebang());
+    AGENT_ENV = { ...SHEBANG_ENV, ...process.env };
   }
 }
 
@@ -624,7 +622,7 @@ async function main() {
   const mEnd = machine();
   console.log(`\ntailship bench — ${m.date}; ${m.nproc} × ${m.cpu}, ${m.memGB} GiB RAM, node ${m.node}`);
   console.log(`input: ${(meta.bytes / 1e6).toFixed(1)} MB, ${meta.lines} audit events (seed ${SEED}); ${RUNS} run(s) each; load average before ${m.loadavg.join(' ')}, after ${mEnd.loadavg.join(' ')}`);
-  const setEnv = Object.entries(AGENT_ENV === process.env ? {} : shebangEnv()).filter(([k]) => process.env[k] === undefined).map(([k, v]) => `${k}=${v} `).join('');
+  const setEnv = Object.entries(SHEBANG_ENV).filter(([k]) => process.env[k] === undefined).map(([k, v]) => `${k}=${v} `).join('');
   console.log(`tailship: ${setEnv}node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')}`);
   console.log('MB = 10^6 bytes of the input file; CPU = user+sys of the process; wall = start → last event acknowledged\n');
   const shown = [...rows.filter((r) => r.label.startsWith('limit')), ...rows.filter((r) => !r.label.startsWith('limit'))];

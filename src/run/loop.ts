@@ -70,14 +70,15 @@ export class RunLoop {
     const caughtUp = n === 0 && p.tailer.caughtUp();
     // Reading waits for acknowledgements: an open batch could only wait too, so it is sent now (the budget's
     // room then goes to batches in flight, not to a batch nobody sends).
-    if ((caughtUp && p.exitWhenIdle) || p.overBudget()) p.batcher.sealAll();
+    const overBudget = p.overBudget();
+    if ((caughtUp && p.exitWhenIdle) || overBudget) p.batcher.sealAll();
     const due = p.batcher.sealDue(p.clock.now());
     p.checkpointer.schedule();
     p.progress(caughtUp);
     if (p.exitWhenIdle && caughtUp && p.batcher.openCount === 0 && p.pendingBatches() === 0 && p.checkpointer.idle) {
       return { idle: true, sleepMs: 0 };
     }
-    const wait = n === 0 || p.overBudget();
+    const wait = n === 0 || overBudget;
     const sleepMs = wait ? Math.min(this.#pollMs, due ?? this.#pollMs) : 0;
     this.#pace(n > 0 || !caughtUp || p.pendingBatches() > 0 || p.batcher.openCount > 0);
     return { idle: false, sleepMs };

@@ -8,6 +8,7 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { createAuditGen, type AuditLine } from '../helpers/audit-gen.js';
 import { waitUntil, withChildren, type AgentProcess } from '../helpers/agent-process.js';
+import { HEAP_FLAGS, MALLOC_ENV } from '../../src/launch/heap-bound.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -336,14 +337,10 @@ export const MiB = 1024 * 1024;
 export const mb = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
 
 /**
- * What dist/cli.js's `#!/usr/bin/env -S [NAME=VALUE …] node … --` line sets, as an environment (the image sets the
- * same): its variables (MALLOC_ARENA_MAX), and its node flags as NODE_OPTIONS, without the `--` that ends node's
- * options there, which NODE_OPTIONS does not allow.
+ * What the `tailship` command's shebang sets, as an environment (the image sets the same): its variables
+ * (MALLOC_ARENA_MAX) and its node flags as NODE_OPTIONS. Taken from where the shebang's text is checked against
+ * (test/unit/launch/heap-bound.test.ts), not parsed again.
  */
 export function shebangEnv(): Record<string, string> {
-  const first = fs.readFileSync(new URL('../../dist/cli.js', import.meta.url), 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\/usr\/bin\/env -S ((?:[A-Z_][A-Z0-9_]*=\S* )*)node (.*?)(?:\s+--)?$/.exec(first);
-  if (!m || m[2] === '') throw new Error(`dist/cli.js has no node flags in its shebang: ${first}`);
-  const vars = m[1]!.split(' ').filter(Boolean).map((a) => a.split(/=(.*)/s).slice(0, 2) as [string, string]);
-  return { ...Object.fromEntries(vars), NODE_OPTIONS: m[2]! };
+  return { ...MALLOC_ENV, NODE_OPTIONS: HEAP_FLAGS.join(' ') };
 }
