@@ -24,7 +24,12 @@ test.each([{ compress: false }, { compress: true }])(
     store = await startFakeHttpStore({ dedupe: true });
     const rng = createRng(compress ? 7 : 11);
     // Slow answers keep batches in flight at the moment of a kill (the store commits, then answers late).
-    store.setFault(() => (rng.next() < 0.3 ? 'slow:400' : 'ok'));
+    let heldUntil = 0;
+    store.setFault(() => {
+      if (rng.next() >= 0.3) return 'ok';
+      heldUntil = Date.now() + 400;
+      return 'slow:400';
+    });
     const { written, rotations, last } = await runCrashLoop({
       ws,
       rng,
@@ -37,6 +42,17 @@ test.each([{ compress: false }, { compress: true }])(
       // The random moment counts from when the agent runs, not from the spawn (module loading is no moment to test).
       afterStart: async (agent, round) => {
         await waitUntil(() => agent.logs.some((l) => l.msg === 'tailship started'), () => `agent ${round + 1} to start`, { agent });
+      },
+      // The first kill always lands while a stored batch still waits for its answer, so the re-send the last
+      // assertion looks for is what the design guarantees, not the luck of the random moments (CI once drew
+      // five kills with nothing in flight).
+      beforeKill: async (agent, round, write) => {
+        if (round !== 0) return;
+        await waitUntil(() => {
+          if (Date.now() < heldUntil - 100) return true;
+          write(40);
+          return false;
+        }, () => 'a batch stored but not yet answered', { agent, timeoutMs: 20_000, intervalMs: 20 });
       },
       beforeLast: () => store!.setFault(undefined),
       lastTimeoutMs: 90_000,
