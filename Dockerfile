@@ -21,9 +21,12 @@ FROM node:24.11.1-bookworm-slim AS runtime
 # The V8 limits the `tailship` command carries in its shebang (src/cli.ts): without them V8 sizes its heap from
 # the node's RAM and lets garbage grow (a 200 MB catch-up peaked near 230 MB RSS; with them near 110 MB).
 # MALLOC_ARENA_MAX=2: glibc keeps one arena per thread otherwise (zlib and libuv's pool), ~6 MB more at the peak.
+# MALLOC_MMAP_THRESHOLD_=131072: glibc would raise it after each free and keep large blocks in fragmented arenas
+# (~5 MB more). Both as src/launch/heap-bound.ts sets them.
 ENV NODE_ENV=production \
     NODE_OPTIONS="--max-old-space-size=100 --max-semi-space-size=2" \
     MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072 \
     TAILSHIP_STATE_DIR=/var/lib/tailship \
     TAILSHIP_LISTEN=[::]:2020
 WORKDIR /app

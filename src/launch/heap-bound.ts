@@ -9,11 +9,13 @@ import { getHeapStatistics } from 'node:v8';
  */
 export const HEAP_FLAGS = ['--max-old-space-size=100', '--max-semi-space-size=2'] as const;
 /**
- * glibc's malloc arenas, at most 2: zlib and the libuv pool allocate from their threads, and each thread's own
- * arena keeps what it freed (peak RSS of a backlog ~6 MB lower, same speed; bench/README.md). Set in the
- * relaunched process and by the shebang; an operator's own value wins.
+ * glibc's malloc. At most 2 arenas: zlib and the libuv pool allocate from their threads, and each thread's own
+ * arena keeps what it freed (peak RSS of a backlog ~6 MB lower, same speed). A fixed 128 KiB mmap threshold:
+ * glibc raises it (up to 32 MiB) each time an mmapped block is freed, after which zlib's state and Buffers'
+ * backing stores come from the arenas and stay there, fragmented (~5 MB lower peak and steady RSS, same speed;
+ * bench/README.md). Set in the relaunched process and by the shebang; an operator's own value wins.
  */
-export const MALLOC_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+export const MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' } as const;
 /** Set in the relaunched process, so that it never relaunches again whatever its heap limit says. */
 export const RELAUNCHED_ENV = 'TAILSHIP_HEAP_BOUND';
 /** A heap limit above this means no `--max-old-space-size` was given (V8's default is ≥ 1 GiB on 64-bit). */

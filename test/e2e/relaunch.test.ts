@@ -38,7 +38,7 @@ test('the agent runs under the heap flags; SIGTERM to the launched process stops
   const pid = await agentPid(agent.pid);
   expect(cmdline(pid)).toContain('--max-old-space-size=100 --max-semi-space-size=2');
   // glibc reads it at start: it must be in the relaunched process's own environment
-  expect(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
+  expect(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072']));
   await started(agent);
   const info = await agent.stop();
   expect(info.code).toBe(0);

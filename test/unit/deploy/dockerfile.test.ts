@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execForm, inContext, parseCopy, parseDockerfile, parseEnv, stages, type Stage } from './dockerfile.js';
 import { loadDeployment, repoRoot } from './k8s.js';
+import { HEAP_FLAGS, MALLOC_ENV } from '../../../src/launch/heap-bound.js';
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
 const dockerignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8');
@@ -207,6 +208,13 @@ describe('Dockerfile', () => {
     expect(of(runtime, 'EXPOSE').map((i) => i.rest)).toEqual([String(container.ports?.[0]?.containerPort)]);
     // The DaemonSet passes args only; the image supplies the command.
     expect(container.command).toBeUndefined();
+  });
+
+  it("sets the node flags and malloc settings the `tailship` command's shebang sets, as daemonset.yaml does", () => {
+    const wanted = { NODE_OPTIONS: HEAP_FLAGS.join(' '), ...MALLOC_ENV };
+    expect(runtimeEnv).toMatchObject(wanted);
+    const daemonsetEnv = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+    expect(daemonsetEnv).toMatchObject(wanted);
   });
 
   it('starts: the runtime ENTRYPOINT with --version (as `docker run IMAGE --version`) exits 0 outside Docker', () => {
