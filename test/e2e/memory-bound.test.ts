@@ -13,12 +13,13 @@ const BACKLOG_BYTES = 200 * MiB;
 const STORE_DELAY_MS = 400;
 /**
  * Peak RSS of every process of the agent (the relaunched child and its relay, each on its own). The issue's target
- * is 100 MB; measured here 108 MB (102.6 MiB) for the agent since the 12 MiB budget, the 2 MiB semi-space, two
- * malloc arenas and gzip fed in pieces (128 MB before them), 45 MB for its relay (bench/README.md): this bound
- * catches a lost heap bound (~250 MB without it) and any growth of more than ~15 %, not the target.
+ * is 100 MB; measured 98.5 MB (93.9 MiB) for the agent since undici is loaded in part and glibc's mmap threshold
+ * is fixed (108 MB on a slower machine before them, 128 MB before the 12 MiB budget, the 2 MiB semi-space, two
+ * malloc arenas and gzip fed in pieces), 45 MB for its relay (bench/README.md): this bound catches a lost heap
+ * bound (~250 MB without it) and any growth of more than ~15 %, not the target.
  * E2E_RSS_BOUND_MB overrides it (investigation only).
  */
-const RSS_BOUND = Number(process.env.E2E_RSS_BOUND_MB ?? 125) * 1000 * 1000;
+const RSS_BOUND = Number(process.env.E2E_RSS_BOUND_MB ?? 115) * 1000 * 1000;
 
 let ws: Workspace | undefined;
 let store: CountingStore | undefined;
