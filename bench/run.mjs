@@ -453,6 +453,10 @@ async function steady() {
   fs.closeSync(errFd);
   const exited = new Promise((r) => child.on('exit', r));
   await new Promise((r) => setTimeout(r, 1500));
+  // `--launch node` on a Node without process.execve: the process started is a relay and the agent its child.
+  // RSS is the agent's (the relay's is reported beside it); CPU is both.
+  const agent = LAUNCH === 'node' ? await relaunchedChild(child.pid) : child.pid;
+  const cpuOf = () => (agent === child.pid ? 0 : procStat(child.pid)?.cpu ?? 0) + (procStat(agent)?.cpu ?? 0);
 
   // lumberjack: rotate before a write that would pass the limit; one write(2) per event.
   const gen = createAuditStream(SEED + 1000, Date.now() * 1000);
@@ -476,9 +480,9 @@ async function steady() {
   await new Promise((resolve) => {
     const tick = setInterval(() => {
       const el = (performance.now() - t0) / 1000;
-      if (c0 === undefined && el >= warmup) c0 = { t: performance.now(), ...procStat(child.pid), threads: threadCpu(child.pid) };
+      if (c0 === undefined && el >= warmup) c0 = { t: performance.now(), cpu: cpuOf(), threads: threadCpu(agent) };
       if (el >= seconds) {
-        cEnd = { t: performance.now(), ...procStat(child.pid), threads: threadCpu(child.pid) };
+        cEnd = { t: performance.now(), cpu: cpuOf(), threads: threadCpu(agent) };
         clearInterval(tick);
         resolve();
         return;
@@ -497,18 +501,23 @@ async function steady() {
       }
     }, 5);
     const sampler = setInterval(() => {
-      const s = procStat(child.pid);
+      const s = procStat(agent);
       if (s) rssSamples.push(s.rss);
       if (cEnd) clearInterval(sampler);
     }, 1000);
   });
   fs.closeSync(fd);
   const stopAt = performance.now();
+  // With --audit-policy the store expects only what the policy keeps (decided after the window: the simulation
+  // would have competed with the agent for the cores), so the catch-up time includes the simulation.
+  const policy = agentPolicy();
+  if (policy) await keepOnlyKept(policy, logDir, store.expected);
   // Every event written must arrive: wait for the store, then stop tailship.
   const deadline = stopAt + 60_000;
   while (store.state.distinct < store.expected.size && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const caughtUpAfter = (performance.now() - stopAt) / 1000;
-  const hwm = procStat(child.pid)?.hwm;
+  const hwm = procStat(agent)?.hwm;
+  const relayHwm = agent === child.pid ? undefined : procStat(child.pid)?.hwm;
   child.kill('SIGTERM');
   await exited;
   await store.close();
@@ -526,6 +535,8 @@ async function steady() {
     rssMaxMB: +(Math.max(...rssSamples) / 1e6).toFixed(1),
     rssMedianMB: +(median(rssSamples) / 1e6).toFixed(1),
     peakRssMB: +(hwm / 1e6).toFixed(1),
+    ...(relayHwm === undefined ? {} : { relayPeakRssMB: +(relayHwm / 1e6).toFixed(1) }),
+    ...(policy ? { policy, keptEvents: store.expected.size, caughtUpIncludesSimulation: true } : {}),
     missing,
     duplicates: store.state.duplicates,
     caughtUpAfterSeconds: +caughtUpAfter.toFixed(2),
@@ -535,6 +546,25 @@ async function steady() {
   if (!KEEP) fs.rmSync(logDir, { recursive: true, force: true });
   if (PROFILE) res.profile = summarizeProfile(path.join(profDir, fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))), 25);
   return res;
+}
+
+/** The relaunched agent under a relay `pid` (waits for it up to 10 s), or `pid` itself if none appears (execve). */
+async function relaunchedChild(pid) {
+  for (const t = Date.now(); Date.now() - t < 10_000; await new Promise((r) => setTimeout(r, 50))) {
+    const c = childPid(pid);
+    if (c) return c;
+  }
+  return pid;
+}
+
+/** Drops from `expected` every `auditID|stage` the policy does not keep, over every log file in `logDir`. */
+async function keepOnlyKept(policy, logDir, expected) {
+  const kept = new Set();
+  for (const f of fs.readdirSync(logDir)) {
+    const { file } = await keptKeys(policy, path.join(logDir, f));
+    for (const k of fs.readFileSync(file, 'utf8').split('\n')) if (k) kept.add(k);
+  }
+  for (const k of expected.keys()) if (!kept.has(k)) expected.delete(k);
 }
 
 // ---- main ---------------------------------------------------------------------------------------------------
@@ -555,7 +585,7 @@ async function main() {
     const { profile, ...rest } = r;
     console.log(JSON.stringify({ machine: m, steady: rest, loadAfter: os.loadavg().map((x) => +x.toFixed(2)) }, null, 2));
     if (profile) console.log(`\n${profile}`);
-    console.log(`\nsteady ${r.rateMBs} MB/s for ${r.seconds} s (${r.rotations} rotations): tailship ${r.cpuPercentOfOneCore} % of one core, RSS median ${r.rssMedianMB} MB, max ${r.rssMaxMB} MB; ${r.missing} missing, ${r.duplicates} duplicates; caught up ${r.caughtUpAfterSeconds} s after the writer stopped`);
+    console.log(`\nsteady ${r.rateMBs} MB/s for ${r.seconds} s (${r.rotations} rotations): tailship ${r.cpuPercentOfOneCore} % of one core, RSS median ${r.rssMedianMB} MB, max ${r.rssMaxMB} MB${r.relayPeakRssMB === undefined ? '' : ` (its relay: peak ${r.relayPeakRssMB} MB)`}; ${r.policy ? `the policy kept ${r.keptEvents} of ${r.events} events; ` : ''}${r.missing} missing, ${r.duplicates} duplicates; caught up ${r.caughtUpAfterSeconds} s after the writer stopped${r.policy ? ' (including the policy simulation)' : ''}`);
     if (r.missing > 0) process.exitCode = 1;
     return;
   }
