@@ -23,6 +23,8 @@ export function renderWhole(render: BodyRender, batch: Batch): BodyWriter {
  * time holds 256 KiB per compression, and each piece is one round trip to the zlib thread (~14 per batch).
  */
 export const PIECE_BYTES = 256 * 1024;
+/** A piece writer's buffer: room for the piece and the log that crosses its end. */
+const PIECE_CAPACITY = PIECE_BYTES + (PIECE_BYTES >> 2);
 
 /** `render`'s body gzipped at `level`, fed to zlib a piece at a time through one reused buffer. */
 export async function gzipRendered(render: BodyRender, batch: Batch, level: number, chunkSize: number): Promise<Buffer> {
@@ -34,7 +36,7 @@ export async function gzipRendered(render: BodyRender, batch: Batch, level: numb
     gz.once('error', reject);
   });
   ended.catch(() => undefined); // awaited below; an error before then must not be unhandled
-  const w = new BodyWriter(PIECE_BYTES + (PIECE_BYTES >> 2));
+  const w = new BodyWriter(PIECE_CAPACITY);
   try {
     for (const _ of render.write(batch, w)) {
       if (w.length >= PIECE_BYTES) {
@@ -49,7 +51,9 @@ export async function gzipRendered(render: BodyRender, batch: Batch, level: numb
     gz.destroy();
     throw e;
   } finally {
-    w.release();
+    // A writer that grew for a huge log goes to GC: kept, it would be every later piece writer's buffer for good
+    // (1 GiB with 2 MB events into gzip http: peak RSS median 105.5 -> 103.5 MB over 6 interleaved pairs).
+    w.release(PIECE_CAPACITY);
   }
   return out.length === 1 ? out[0]! : Buffer.concat(out);
 }

@@ -136,12 +136,12 @@ export class BodyWriter {
     return this.#buf.subarray(0, this.#len);
   }
 
-  /** The caller is done with bytes(): the buffer may be reused by the next writer. */
-  release(): void {
+  /** The caller is done with bytes(): the buffer may be reused by the next writer, unless it is over `keepUpTo`. */
+  release(keepUpTo = SPARE_BUFFER_MAX): void {
     const b = this.#buf;
     this.#buf = Buffer.alloc(0);
     this.#len = 0;
-    if (b.length > 0 && b.length <= SPARE_BUFFER_MAX) {
+    if (b.length > 0 && b.length <= Math.min(keepUpTo, SPARE_BUFFER_MAX)) {
       if (spare.length >= SPARE_MAX) spare.shift();
       spare.push(b);
     }

@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
 import type { Batch } from '../../../src/batch/batch.js';
 import { gzipRendered, PIECE_BYTES, renderWhole, type BodyRender } from '../../../src/deliver/body-render.js';
+import { BodyWriter } from '../../../src/deliver/render.js';
 import { EVENTLIST_BODY } from '../../../src/deliver/render-http.js';
 import { httpBatchBodyBytes, requestBody } from '../../../src/deliver/sinks/http-batch-body.js';
 
@@ -41,4 +42,25 @@ test('a render that throws midway rejects, and the next body is still right', as
   await expect(gzipRendered(failing, batchOf([1]), 3, 16384)).rejects.toThrow('render failed');
   const batch = batchOf([100, 200]);
   expect(gunzipSync(await requestBody(batch, undefined, 3)).equals(httpBatchBodyBytes(batch))).toBe(true);
+});
+
+test('a released buffer is reused by the next writer, unless it is over what the releaser keeps', () => {
+  const underlying = (w: BodyWriter): ArrayBufferLike => w.bytes().buffer;
+  const a = new BodyWriter(256 * 1024);
+  a.write('x');
+  const kept = underlying(a);
+  a.release();
+  const b = new BodyWriter(256 * 1024);
+  b.write('y');
+  expect(underlying(b), 'a released buffer is handed to the next writer').toBe(kept);
+
+  // a piece writer that grew for one huge log: released with its normal capacity as the limit, it is not kept
+  b.write('z'.repeat(2 * 1024 * 1024));
+  const grown = underlying(b);
+  b.release(320 * 1024);
+  // (as many writers as spares are kept, so that no other spare hides it)
+  const next = [new BodyWriter(256 * 1024), new BodyWriter(256 * 1024), new BodyWriter(256 * 1024)];
+  for (const w of next) w.write('w');
+  expect(next.map(underlying)).not.toContain(grown);
+  for (const w of next) w.release();
 });
