@@ -104,7 +104,13 @@ export class BodyWriter {
 
   constructor(capacity: number) {
     const want = Math.max(1024, capacity);
-    const i = spare.findIndex((b) => b.length >= want);
+    // The smallest spare that fits, and none far larger than asked: a gzip piece writer (which gives back only
+    // buffers of its own size) must not take and drop a whole-body buffer that a plain body would reuse.
+    let i = -1;
+    for (let j = 0; j < spare.length; j++) {
+      const n = spare[j]!.length;
+      if (n >= want && n <= want * 4 && (i < 0 || n < spare[i]!.length)) i = j;
+    }
     this.#buf = i >= 0 ? spare.splice(i, 1)[0]! : Buffer.allocUnsafe(want);
   }
 

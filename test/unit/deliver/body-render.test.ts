@@ -64,3 +64,18 @@ test('a released buffer is reused by the next writer, unless it is over what the
   expect(next.map(underlying)).not.toContain(grown);
   for (const w of next) w.release();
 });
+
+test('a writer takes the smallest spare that fits and none far larger than it asked for', () => {
+  const big = new BodyWriter(4 * 1024 * 1024);
+  big.write('b');
+  const bigBuf = big.bytes().buffer;
+  big.release();
+  const piece = new BodyWriter(320 * 1024);
+  piece.write('p');
+  expect(piece.bytes().buffer, 'a 4 MiB whole-body buffer is not a piece buffer').not.toBe(bigBuf);
+  piece.release();
+  const body = new BodyWriter(3 * 1024 * 1024);
+  body.write('w');
+  expect(body.bytes().buffer, 'the next whole body reuses it').toBe(bigBuf);
+  body.release();
+});
