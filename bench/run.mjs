@@ -248,14 +248,14 @@ function agentPolicy() {
 }
 
 /**
- * Writes the `auditID|stage` keys of the events `policy` keeps (from `tailship policy simulate --per-event`, the
- * same decision as the agent's) to a file for the store, which then expects exactly those.
+ * Writes the `auditID|stage` keys of the events `policy` keeps in `files` (from `tailship policy simulate
+ * --per-event`, the same decision as the agent's) to a file for the store, which then expects exactly those.
  */
-function keptKeys(policy, file) {
+function keptKeys(policy, files) {
   const out = path.join(OUT, 'kept-keys.txt');
   const fd = fs.openSync(out, 'w');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'policy', 'simulate', '--policy', policy, '--per-event', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CLI, 'policy', 'simulate', '--policy', policy, '--per-event', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
     let rest = '';
     let kept = 0;
     let events = 0;
@@ -559,11 +559,8 @@ async function relaunchedChild(pid) {
 
 /** Drops from `expected` every `auditID|stage` the policy does not keep, over every log file in `logDir`. */
 async function keepOnlyKept(policy, logDir, expected) {
-  const kept = new Set();
-  for (const f of fs.readdirSync(logDir)) {
-    const { file } = await keptKeys(policy, path.join(logDir, f));
-    for (const k of fs.readFileSync(file, 'utf8').split('\n')) if (k) kept.add(k);
-  }
+  const { file } = await keptKeys(policy, fs.readdirSync(logDir).map((f) => path.join(logDir, f)));
+  const kept = new Set(fs.readFileSync(file, 'utf8').split('\n'));
   for (const k of expected.keys()) if (!kept.has(k)) expected.delete(k);
 }
 
@@ -596,7 +593,7 @@ async function main() {
   const policy = agentPolicy();
   let keysFile = '';
   if (policy) {
-    const k = await keptKeys(policy, file);
+    const k = await keptKeys(policy, [file]);
     keysFile = k.file;
     log(`--audit-policy ${policy}: keeps ${k.kept} of ${k.events} events (policy simulate, ${((performance.now() - t) / 1000).toFixed(1)} s); the store expects those`);
   }
