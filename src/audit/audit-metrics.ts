@@ -44,8 +44,11 @@ function codeClassIndex(code: number | undefined): number {
 
 export function verbLabel(verb: string | undefined): string {
   if (verb === undefined || verb === '') return 'none';
-  return VERBS.has(verb) ? verb : 'other';
+  // the label's own constant, not the event's text: a label outlives the line it was read from (own-string.ts)
+  return VERB_LABEL.get(verb) ?? 'other';
 }
+
+const VERB_LABEL = new Map([...VERBS].map((v) => [v, v]));
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 const READ_VERBS = new Set(['get', 'list', 'watch']);

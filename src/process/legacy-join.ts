@@ -16,6 +16,7 @@ import path from 'node:path';
 import { loadCheckpoints } from '../checkpoint/checkpoint-store.js';
 import { legacyKind, looksLegacy, parseLegacyLine, toEvent, type LegacyLine } from '../parse/legacy.js';
 import type { ShipEvent } from '../parse/ship-event.js';
+import { ownString } from '../parse/own-string.js';
 import { openPendingLines, type PendingLines } from './legacy-pending.js';
 import type { EventContext, EventProcessor, ProcessorResult } from './stage.js';
 
@@ -95,7 +96,8 @@ function joinLine(
     case 'request':
       if (pending.held.get(id)?.raw !== event.raw) {
         // Durable before its bytes can be acknowledged (a line re-read after a restart is held already).
-        pending.hold(id, { raw: event.raw, line, at: nowMs });
+        const own = ownLine(line);
+        pending.hold(own.fields.get('id')!, { raw: ownString(event.raw), line: own, at: nowMs });
       }
       return null;
     case 'response': {
@@ -124,4 +126,11 @@ function markersOf(event: ShipEvent, extra?: Record<string, string>): Record<str
   delete rest.__parse_error__;
   const out = { ...rest, ...extra };
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** A held line outlives its batch: its texts are copied, not slices of the segment it was read in (own-string.ts). */
+function ownLine(line: LegacyLine): LegacyLine {
+  const fields = new Map<string, string>();
+  for (const [k, v] of line.fields) fields.set(ownString(k), ownString(v));
+  return { ...line, time: ownString(line.time), fields };
 }

@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, test } from 'vitest';
+import { verbLabel } from '../../../src/audit/audit-metrics.js';
+import { ownString } from '../../../src/parse/own-string.js';
+import { parseLine } from '../../../src/parse/parse-line.js';
+import { createLegacyJoin } from '../../../src/process/legacy-join.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/**
+ * MiB of heap still held after `keep` took something from each of 40 256 KiB ASCII parents (the size of a read
+ * segment, tail/line-framer.ts) and the parents were dropped.
+ */
+function pinnedMiB(keep: (parent: string, i: number) => unknown, head = (i: number) => `{"verb":"deletecollection","i":${i},"pad":"`): number {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept: unknown[] = [];
+  for (let i = 0; i < 40; i++) kept.push(keep(head(i).padEnd(256 << 10, 'x'), i));
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  expect(kept.length).toBe(40);
+  return (after - before) / 2 ** 20;
+}
+
+describe('strings kept past their batch pin no read segment', () => {
+  test('a plain slice pins its parent (why ownString exists)', () => {
+    expect(pinnedMiB((p) => p.slice(10, 40))).toBeGreaterThan(8);
+  });
+
+  test('ownString: same text, the parent is freed', () => {
+    expect(pinnedMiB((p) => ownString(p.slice(10, 40)))).toBeLessThan(1);
+    const s = 'x'.repeat(100).slice(3, 50);
+    expect(ownString(s)).toBe(s);
+    expect(ownString('short')).toBe('short');
+  });
+
+  test('the audit metrics verb label (kept in a label set for the life of the agent)', () => {
+    expect(pinnedMiB((p) => verbLabel(p.slice(9, 25)))).toBeLessThan(1);
+    expect(verbLabel('deletecollection')).toBe('deletecollection');
+    expect(verbLabel('frobnicate')).toBe('other');
+  });
+
+  test('a held legacy request line (waits for its response line)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-string-'));
+    try {
+      const stage = createLegacyJoin({ stateDir: dir, inputKey: 'audit', keepRaw: false });
+      // each request line is the first line of its segment, the padding its other lines
+      const req = (i: number): string => `2017-02-09T00:15:57.99Z AUDIT: id="ID-${i}" ip="1.2.3.4" method="GET" user="kubecfg" as="<self>" asgroups="<lookup>" namespace="default" uri="/api/v1/pods"\n`;
+      const held = pinnedMiB((p, i) => {
+        const line = p.slice(0, p.indexOf('\n'));
+        return stage(parseLine(line, false, true, Date.now()), { inputKey: 'audit', stream: 's1', offset: i, tags: {} });
+      }, req);
+      expect(held).toBeLessThan(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
