@@ -85,3 +85,54 @@ describe('LineFramer', () => {
     expect(lines[0]!.text).toBe('a\ufffd\ufffdb');
   });
 });
+
+describe('LineFramer segments (lines as slices of one decoded segment)', () => {
+  /** What framing must give: each line decoded on its own, exact byte offsets. */
+  function naive(bytes: Buffer): RawLine[] {
+    const out: RawLine[] = [];
+    let pos = 0;
+    for (let nl = bytes.indexOf(0x0a); nl !== -1; nl = bytes.indexOf(0x0a, pos)) {
+      let to = nl;
+      if (to > pos && bytes[to - 1] === 0x0d) to--;
+      out.push({ start: pos, end: nl + 1, text: bytes.toString('utf8', pos, to), truncated: false });
+      pos = nl + 1;
+    }
+    return out;
+  }
+
+  // A small deterministic generator: the same lines every run.
+  function lines(n: number, seed: number): Buffer {
+    let x = seed;
+    const rnd = (m: number): number => ((x = (x * 1103515245 + 12345) & 0x7fffffff) % m);
+    const parts: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const kind = rnd(20);
+      if (kind === 0) parts.push('\n'); // empty line
+      else if (kind === 1) parts.push(`{"n":${i},"user":"jos\u00e9 \u4e2d\u6587"}\n`); // multibyte: its segment is decoded line by line
+      else if (kind === 2) parts.push(`{"n":${i},"crlf":true}\r\n`);
+      else if (kind === 3) parts.push(`{"n":${i},"big":"${'x'.repeat(300_000 + rnd(1000))}"}\n`); // longer than a segment
+      else if (kind === 4) parts.push('short\n'); // under 13 characters: never a slice
+      else parts.push(`{"n":${i},"pad":"${'a'.repeat(rnd(3000))}"}\n`);
+    }
+    return Buffer.from(parts.join(''));
+  }
+
+  test.each([
+    ['1 MiB reads', 1 << 20],
+    ['64 KiB reads', 64 << 10],
+    ['odd-sized reads', 333_333],
+  ])('%s: every line and offset as if decoded alone, ASCII or not', (_name, size) => {
+    const bytes = lines(4000, 7);
+    const got: RawLine[] = [];
+    const framer = new LineFramer(0, 4 << 20);
+    const scratch = Buffer.alloc(size); // reused for each read, as the tailer does
+    for (let at = 0; at < bytes.length; at += size) {
+      const n = bytes.copy(scratch, 0, at, at + size);
+      framer.push(scratch.subarray(0, n), at, (l) => got.push(l));
+    }
+    const want = naive(bytes);
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) if (JSON.stringify(got[i]) !== JSON.stringify(want[i])) expect(got[i]).toEqual(want[i]);
+    expect(framer.pendingBytes).toBe(0);
+  });
+});
