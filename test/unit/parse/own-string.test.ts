@@ -8,6 +8,11 @@ import { verbLabel } from '../../../src/audit/audit-metrics.js';
 import { ownString } from '../../../src/parse/own-string.js';
 import { parseLine } from '../../../src/parse/parse-line.js';
 import { createLegacyJoin } from '../../../src/process/legacy-join.js';
+import { DEFAULT_OPTIONS } from '../../../src/config/options.js';
+import type { InputSpec } from '../../../src/config/types.js';
+import { createMetrics } from '../../../src/observe/metrics.js';
+import { buildProcessors } from '../../../src/process/pipeline.js';
+import { runProcessors } from '../../../src/process/stage.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -55,6 +60,25 @@ describe('strings kept past their batch pin no read segment', () => {
         const line = p.slice(0, p.indexOf('\n'));
         return stage(parseLine(line, false, true, Date.now()), { inputKey: 'audit', stream: 's1', offset: i, tags: {} });
       }, req);
+      expect(held).toBeLessThan(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an event --audit-policy keeps (a sparse policy would otherwise pin a segment per kept event)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-string-'));
+    try {
+      const policy = path.join(dir, 'p.yaml');
+      fs.writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n');
+      const deps = { metrics: createMetrics(), logger: undefined as never, env: {} };
+      const stages = buildProcessors({ key: 'a', json: true } as InputSpec, { ...DEFAULT_OPTIONS, stateDir: dir, auditPolicy: policy }, deps);
+      const ev = (i: number): string => `{"kind":"Event","level":"Metadata","auditID":"id-${i}","stage":"ResponseComplete","verb":"get","user":{"username":"u"}}\n`;
+      const held = pinnedMiB((p, i) => {
+        const out = runProcessors(stages, parseLine(p.slice(0, p.indexOf('\n')), false, true, 0), { inputKey: 'a', stream: 's', offset: i, tags: {} });
+        expect(out).not.toBeNull();
+        return out;
+      }, ev);
       expect(held).toBeLessThan(1);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
