@@ -131,8 +131,12 @@ function asciiSegment(chunk: Buffer, from: number, to: number): string | undefin
 
 /** A line of an ASCII segment that starts at byte `segFrom` of `buf`. */
 function sliced(start: number, end: number, seg: string, segFrom: number, buf: Buffer, from: number, to: number): RawLine {
-  if (to > from && buf[to - 1] === 0x0d) to--; // CRLF
-  return { start, end, text: seg.slice(from - segFrom, to - segFrom), truncated: false };
+  return { start, end, text: seg.slice(from - segFrom, withoutCr(buf, from, to) - segFrom), truncated: false };
+}
+
+/** The end of a line's content: a CRLF line's `\r` is not part of it. */
+function withoutCr(buf: Buffer, from: number, to: number): number {
+  return to > from && buf[to - 1] === 0x0d ? to - 1 : to;
 }
 
 /** Length of `buf` without a trailing incomplete UTF-8 character (a cut must not split one). */
@@ -147,8 +151,7 @@ function utf8Boundary(buf: Buffer, len: number): number {
 }
 
 function decode(buf: Buffer, from: number, to: number): string {
-  if (to > from && buf[to - 1] === 0x0d) to--; // CRLF
-  return buf.toString('utf8', from, to);
+  return buf.toString('utf8', from, withoutCr(buf, from, to));
 }
 
 /** A complete line; `invalidUtf8` when its bytes were not UTF-8 (decoding replaced them by U+FFFD). */
