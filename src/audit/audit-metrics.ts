@@ -14,11 +14,14 @@ import { auditStageMetrics, newDurationTally, tallyDuration, type AuditEventsSlo
  * a crafted event cannot blow up the cardinality. Observes only: returns the event unchanged.
  */
 
-const VERBS = new Set([
-  'get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'proxy',
-  // non-resource requests carry the lowercased HTTP method
-  'post', 'put', 'head', 'options',
-]);
+/** The verbs that are their own label, each mapped to its constant (a label outlives the line it was read from). */
+const VERBS = new Map(
+  [
+    'get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'proxy',
+    // non-resource requests carry the lowercased HTTP method
+    'post', 'put', 'head', 'options',
+  ].map((v) => [v, v]),
+);
 
 export type UserKind = 'serviceaccount' | 'node' | 'anonymous' | 'system' | 'human';
 
@@ -44,11 +47,9 @@ function codeClassIndex(code: number | undefined): number {
 
 export function verbLabel(verb: string | undefined): string {
   if (verb === undefined || verb === '') return 'none';
-  // the label's own constant, not the event's text: a label outlives the line it was read from (own-string.ts)
-  return VERB_LABEL.get(verb) ?? 'other';
+  // the label's own constant, not the event's text (own-string.ts)
+  return VERBS.get(verb) ?? 'other';
 }
-
-const VERB_LABEL = new Map([...VERBS].map((v) => [v, v]));
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 const READ_VERBS = new Set(['get', 'list', 'watch']);
@@ -111,7 +112,7 @@ export function durationSeconds(from: string | undefined, to: string | undefined
   return b.time - a.time + (b.timeNs - a.timeNs) / 1e9;
 }
 
-const VERB_LABELS = ['none', 'other', ...VERBS];
+const VERB_LABELS = ['none', 'other', ...VERBS.keys()];
 const USER_KINDS: UserKind[] = ['serviceaccount', 'node', 'anonymous', 'system', 'human'];
 const VERB_INDEX = new Map(VERB_LABELS.map((v, i) => [v, i]));
 const USER_KIND_INDEX = new Map(USER_KINDS.map((k, i) => [k, i]));

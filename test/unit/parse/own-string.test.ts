@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { verbLabel } from '../../../src/audit/audit-metrics.js';
 import { ownString } from '../../../src/parse/own-string.js';
 import { parseLine } from '../../../src/parse/parse-line.js';
@@ -32,7 +32,16 @@ function pinnedMiB(keep: (parent: string, i: number) => unknown, head = (i: numb
   return (after - before) / 2 ** 20;
 }
 
+/** The first line of a parent, parsed as the tailer's lines are: a slice of it. */
+const firstLine = (parent: string) => parseLine(parent.slice(0, parent.indexOf('\n')), false, true, 0);
+
 describe('strings kept past their batch pin no read segment', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-string-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
   test('a plain slice pins its parent (why ownString exists)', () => {
     expect(pinnedMiB((p) => p.slice(10, 40))).toBeGreaterThan(8);
   });
@@ -51,37 +60,24 @@ describe('strings kept past their batch pin no read segment', () => {
   });
 
   test('a held legacy request line (waits for its response line)', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-string-'));
-    try {
-      const stage = createLegacyJoin({ stateDir: dir, inputKey: 'audit', keepRaw: false });
-      // each request line is the first line of its segment, the padding its other lines
-      const req = (i: number): string => `2017-02-09T00:15:57.99Z AUDIT: id="ID-${i}" ip="1.2.3.4" method="GET" user="kubecfg" as="<self>" asgroups="<lookup>" namespace="default" uri="/api/v1/pods"\n`;
-      const held = pinnedMiB((p, i) => {
-        const line = p.slice(0, p.indexOf('\n'));
-        return stage(parseLine(line, false, true, Date.now()), { inputKey: 'audit', stream: 's1', offset: i, tags: {} });
-      }, req);
-      expect(held).toBeLessThan(1);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const stage = createLegacyJoin({ stateDir: dir, inputKey: 'audit', keepRaw: false });
+    // each request line is the first line of its segment, the padding its other lines
+    const req = (i: number): string => `2017-02-09T00:15:57.99Z AUDIT: id="ID-${i}" ip="1.2.3.4" method="GET" user="kubecfg" as="<self>" asgroups="<lookup>" namespace="default" uri="/api/v1/pods"\n`;
+    const held = pinnedMiB((p, i) => stage(firstLine(p), { inputKey: 'audit', stream: 's1', offset: i, tags: {} }), req);
+    expect(held).toBeLessThan(1);
   });
 
   test('an event --audit-policy keeps (a sparse policy would otherwise pin a segment per kept event)', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-string-'));
-    try {
-      const policy = path.join(dir, 'p.yaml');
-      fs.writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n');
-      const deps = { metrics: createMetrics(), logger: undefined as never, env: {} };
-      const stages = buildProcessors({ key: 'a', json: true } as InputSpec, { ...DEFAULT_OPTIONS, stateDir: dir, auditPolicy: policy }, deps);
-      const ev = (i: number): string => `{"kind":"Event","level":"Metadata","auditID":"id-${i}","stage":"ResponseComplete","verb":"get","user":{"username":"u"}}\n`;
-      const held = pinnedMiB((p, i) => {
-        const out = runProcessors(stages, parseLine(p.slice(0, p.indexOf('\n')), false, true, 0), { inputKey: 'a', stream: 's', offset: i, tags: {} });
-        expect(out).not.toBeNull();
-        return out;
-      }, ev);
-      expect(held).toBeLessThan(1);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const policy = path.join(dir, 'p.yaml');
+    fs.writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n');
+    const deps = { metrics: createMetrics(), logger: undefined as never, env: {} };
+    const stages = buildProcessors({ key: 'a', json: true } as InputSpec, { ...DEFAULT_OPTIONS, stateDir: dir, auditPolicy: policy }, deps);
+    const ev = (i: number): string => `{"kind":"Event","level":"Metadata","auditID":"id-${i}","stage":"ResponseComplete","verb":"get","user":{"username":"u"}}\n`;
+    const held = pinnedMiB((p, i) => {
+      const out = runProcessors(stages, firstLine(p), { inputKey: 'a', stream: 's', offset: i, tags: {} });
+      expect(out).not.toBeNull();
+      return out;
+    }, ev);
+    expect(held).toBeLessThan(1);
   });
 });
