@@ -102,7 +102,7 @@ export function startAgent(opts: AgentOptions, inputs: InputSpec[], env: NodeJS.
     overBudget: () => budget.full,
     progress: (caughtUp: boolean) => progress.tick(caughtUp),
     exitWhenIdle: opts.exitWhenIdle,
-    idle: (backedOff: boolean) => dirWatch.wakeOnAppend(backedOff),
+    idle: (backedOff: boolean) => dirWatch.arm(backedOff),
     clock,
   };
   const loop = new RunLoop(parts);

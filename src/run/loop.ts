@@ -8,7 +8,7 @@ const IDLE_AFTER_STEPS = 4;
 /** What one step of the loop drives; each part is a plain object the agent wires (tests pass fakes). */
 export interface LoopParts {
   tailer: { discover(): Promise<void>; read(): Promise<number>; caughtUp(): boolean; watchDirs(): string[] };
-  /** Directories to watch for hints (rotation, new files a glob matches). */
+  /** Directories to watch for hints while the poll is backed off (discover/dir-watch.ts). */
   watch(dirs: string[]): void;
   batcher: { sealAll(): void; sealDue(now: number): number | undefined; readonly openCount: number };
   checkpointer: { schedule(): void; readonly idle: boolean };
@@ -18,7 +18,7 @@ export interface LoopParts {
   overBudget(): boolean;
   /** Called every step (the 30 s progress line decides itself when to log). */
   progress(caughtUp: boolean): void;
-  /** The poll backed off (nothing moved for a while): appends should wake the loop (true), or no longer (false). */
+  /** The poll backed off (nothing moved for a while): a directory change should wake the loop (true), or no longer (false). */
   idle?(backedOff: boolean): void;
   exitWhenIdle: boolean;
   clock: Clock;
