@@ -49,8 +49,6 @@ export function tagObjectJson(shared: Record<string, string> | undefined, marker
   return JSON.stringify({ ...shared, ...markers });
 }
 
-const HEX_ID = /^[0-9a-f]{64}$/;
-
 /** `JSON.stringify(markers)`; the usual `{"__event_id__": hex}` alone without the general serialiser. */
 export function markersJson(markers: Record<string, string>): string {
   let only: string | undefined;
@@ -58,7 +56,8 @@ export function markersJson(markers: Record<string, string>): string {
     if (only !== undefined || k !== '__event_id__') return JSON.stringify(markers);
     only = markers[k];
   }
-  return only !== undefined && HEX_ID.test(only) ? `{"__event_id__":"${only}"}` : JSON.stringify(markers);
+  // stringifying the value alone escapes it as the whole would, without a regex test for the usual hex id
+  return only !== undefined ? `{"__event_id__":${JSON.stringify(only)}}` : JSON.stringify(markers);
 }
 
 /**
