@@ -15,7 +15,7 @@ const RSS_LIMIT = 150 * 1000 * 1000;
 const CATCHUP_RSS_LIMIT = 200 * 1024 * 1024;
 /**
  * The scale of the in-flight bounds below (more than half of it in flight, less than twice it read). This test runs
- * the shipped defaults: the agent's --max-inflight-bytes is 12 MiB (src/config/flags.ts; it was 24 MiB when the
+ * the shipped defaults: the agent's --max-inflight-bytes is 10 MiB (src/config/flags.ts; it was 24 MiB when the
  * test was written, and both bounds hold for either).
  */
 const BUDGET = 24 * MiB;

@@ -36,7 +36,7 @@ describe('parseCommandLine', () => {
         batchMaxWait: 1000,
         shutdownGrace: 10000,
         logLevel: 'info',
-        maxInflightBytes: 12582912,
+        maxInflightBytes: 10485760,
         exitWhenIdle: false,
         waitForInputs: false,
         redact: 'off',
