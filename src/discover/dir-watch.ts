@@ -58,7 +58,9 @@ export class DirWatch {
   #sync(): void {
     const want = this.#armed && !this.#closed ? this.#dirs : new Set<string>();
     for (const [dir, w] of this.#watchers) {
-      if (!want.has(dir)) (w.close(), this.#watchers.delete(dir));
+      if (want.has(dir)) continue;
+      w.close();
+      this.#watchers.delete(dir);
     }
     for (const dir of want) {
       if (this.#watchers.has(dir)) continue;
