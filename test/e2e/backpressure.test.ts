@@ -2,6 +2,7 @@
 // reading at its in-flight budget (memory flat, checkpoint unmoved), then deliver every event once the store is back.
 import fs from 'node:fs';
 import { afterEach, expect, test, vi } from 'vitest';
+import { DEFAULT_OPTIONS } from '../../src/config/flags.js';
 import { createWorkspace, killAllAgents, scrapeMetric, type Workspace } from '../helpers/agent-process.js';
 import { mb, metricsPort, MiB, readCheckpoints, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore, shebangEnv } from './support.js';
 
@@ -14,11 +15,10 @@ const RSS_LIMIT = 150 * 1000 * 1000;
 // regression long before the DaemonSet's 256Mi limit. bench/ measures and records the catch-up peak.
 const CATCHUP_RSS_LIMIT = 200 * 1024 * 1024;
 /**
- * The scale of the in-flight bounds below (more than half of it in flight, less than twice it read). This test runs
- * the shipped defaults: the agent's --max-inflight-bytes is 10 MiB (src/config/flags.ts; it was 24 MiB when the
- * test was written, and both bounds hold for either).
+ * The agent's in-flight budget: this test runs the shipped defaults, so the bounds below (more than half of it in
+ * flight, less than twice it read) follow --max-inflight-bytes wherever its default goes.
  */
-const BUDGET = 24 * MiB;
+const BUDGET = DEFAULT_OPTIONS.maxInflightBytes;
 /**
  * How long the store stays down after reading paused: long enough for an unthrottled agent to have read the whole
  * backlog. Measured: `tailship run --sink stdout: > /dev/null` (read, parse, render; no gzip, no network) reads
