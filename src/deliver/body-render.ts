@@ -24,7 +24,7 @@ export function renderWhole(render: BodyRender, batch: Batch): BodyWriter {
  */
 export const PIECE_BYTES = 256 * 1024;
 /** A piece writer's buffer: room for the piece and the log that crosses its end. */
-const PIECE_CAPACITY = PIECE_BYTES + (PIECE_BYTES >> 2);
+export const PIECE_CAPACITY = PIECE_BYTES + (PIECE_BYTES >> 2);
 
 /** `render`'s body gzipped at `level`, fed to zlib a piece at a time through one reused buffer. */
 export async function gzipRendered(render: BodyRender, batch: Batch, level: number, chunkSize: number): Promise<Buffer> {

@@ -4,9 +4,14 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 
 /** Writes all of `data` at the file's position (short writes continued), then fdatasyncs. */
 export async function writeAndSync(fh: FileHandle, data: Buffer): Promise<void> {
+  await writeAll(fh, data);
+  await fh.datasync();
+}
+
+/** Writes all of `data` at the file's position, continuing short writes. */
+export async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
   let off = 0;
   while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
-  await fh.datasync();
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Batch } from '../batch/batch.js';
-import { BodyWriter, LOG_OVERHEAD_BYTES, renderLog, tagJsonWith, tagObjectJson, writeLog } from './render.js';
+import { renderWhole, type BodyRender } from './body-render.js';
+import { type BodyWriter, LOG_OVERHEAD_BYTES, renderLog, tagJsonWith, tagObjectJson, writeLog } from './render.js';
 
 // The NDJSON form of a batch, shared by `file:`, `stdout:` and the dead-letter spool (one log per line).
 
@@ -24,14 +25,21 @@ export function batchNdjsonBytes(batch: Batch): Buffer {
 }
 
 export function batchNdjsonWriter(batch: Batch): BodyWriter {
-  const shared = tagObjectJson(batch.tags, undefined);
-  const w = new BodyWriter(batch.rawBytes + batch.events.length * (LOG_OVERHEAD_BYTES + (shared?.length ?? 0)) + 16);
-  for (const event of batch.events) {
-    writeLog(w, event, tagJsonWith(batch.tags, shared, event.markers));
-    w.write('\n');
-  }
-  return w;
+  return renderWhole(NDJSON_BODY, batch);
 }
+
+/** The NDJSON body as a BodyRender: whole (above) or a piece at a time (the `file:` sink's streamed append). */
+export const NDJSON_BODY: BodyRender = {
+  sizeHint: (batch) => batch.rawBytes + batch.events.length * (LOG_OVERHEAD_BYTES + (tagObjectJson(batch.tags, undefined)?.length ?? 0)) + 16,
+  *write(batch, w) {
+    const shared = tagObjectJson(batch.tags, undefined);
+    for (const event of batch.events) {
+      writeLog(w, event, tagJsonWith(batch.tags, shared, event.markers));
+      w.write('\n');
+      yield;
+    }
+  },
+};
 
 /** A logstore name made safe as a file name (no `/`, no leading dot): itself when harmless, else `_` for the rest. */
 export function logstoreFileStem(logstore: string): string {

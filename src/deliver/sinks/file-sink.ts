@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
-import { writeAndSync } from '../durable-write.js';
-import { batchNdjsonWriter, logstoreFileStem } from '../ndjson.js';
+import { PIECE_BYTES, PIECE_CAPACITY } from '../body-render.js';
+import { writeAll, writeAndSync } from '../durable-write.js';
+import { batchNdjsonWriter, logstoreFileStem, NDJSON_BODY } from '../ndjson.js';
+import { BodyWriter } from '../render.js';
 import { closedError, type Sink } from '../sink.js';
-import { createSlots, type Slots } from '../slots.js';
 import { localWriteError } from '../write-error.js';
 
 export interface FileSinkOptions {
@@ -45,8 +46,8 @@ export function parseFileSinkParams(query: string): FileSinkOptions {
 }
 
 /**
- * `file:DIR` (SPEC §3): appends each batch as NDJSON to `DIR/{logstore}.ndjson`, one write per batch, then
- * fdatasync, then acknowledges. A full file is renamed to `{logstore}-{n}.ndjson` (n above every existing one, so
+ * `file:DIR` (SPEC §3): appends each batch as NDJSON to `DIR/{logstore}.ndjson`, rendered and written 256 KiB at
+ * a time, then fdatasync, then acknowledges. A full file is renamed to `{logstore}-{n}.ndjson` (n above every existing one, so
  * nothing is overwritten) and a new one started. Writes to one file are serialised; logstores write in parallel.
  */
 export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Metrics }, opts: FileSinkOptions = {}): Sink {
@@ -61,7 +62,7 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
     let f = files.get(logstore);
     if (!f) {
       const stem = logstoreFileStem(logstore);
-      f = { stem, path: join(dir, `${stem}.ndjson`), size: 0, tail: Promise.resolve(), rendering: createSlots(2) };
+      f = { stem, path: join(dir, `${stem}.ndjson`), size: 0, tail: Promise.resolve() };
       files.set(logstore, f);
     }
     return f;
@@ -82,13 +83,61 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
       await writeAndSync(fh, chunk);
       f.size = before + chunk.length;
     } catch (err) {
-      // Cut a half-written batch off again so that the retry does not leave a broken line in front of it.
-      try {
-        await fh.truncate(before);
-      } catch {
-        await closeQuietly(f); // reopened (and re-measured) on the next attempt
-      }
+      await cutBack(f, fh, before);
       throw localWriteError(f.path, err);
+    }
+  }
+
+  /**
+   * Writes one batch, a piece at a time while it surely fits in the active file (a whole-body buffer per batch was
+   * ~10 MB of a two-sink backlog's peak); near the rotation size it is rendered whole, and its exact size decides.
+   */
+  async function appendBatch(f: LogstoreFile, batch: Batch, signal: AbortSignal | undefined): Promise<void> {
+    if (f.size + 2 * NDJSON_BODY.sizeHint(batch) <= rotateBytes && (await appendStreamed(f, batch, signal))) return;
+    const w = batchNdjsonWriter(batch);
+    try {
+      await append(f, w.bytes(), signal);
+    } finally {
+      w.release(0); // a whole-body buffer is rare here (once per rotation): not kept as a spare
+    }
+  }
+
+  /** Appends the batch piece by piece, then fdatasyncs. False (nothing left written) if it would pass the rotation size. */
+  async function appendStreamed(f: LogstoreFile, batch: Batch, signal: AbortSignal | undefined): Promise<boolean> {
+    signal?.throwIfAborted();
+    try {
+      if (!f.fh) await openActive(dir, f);
+    } catch (err) {
+      await closeQuietly(f);
+      throw localWriteError(f.path, err);
+    }
+    const fh = f.fh!;
+    const before = f.size;
+    let size = before;
+    const w = new BodyWriter(PIECE_CAPACITY);
+    const flush = async (): Promise<boolean> => {
+      if (before > 0 && size + w.length > rotateBytes) return false;
+      await writeAll(fh, w.bytes());
+      size += w.length;
+      w.clear();
+      return true;
+    };
+    try {
+      let fits = true;
+      for (const _ of NDJSON_BODY.write(batch, w)) if (w.length >= PIECE_BYTES && !(fits = await flush())) break;
+      if (fits && w.length > 0) fits = await flush();
+      if (!fits) {
+        await fh.truncate(before);
+        return false;
+      }
+      await fh.datasync();
+      f.size = size;
+      return true;
+    } catch (err) {
+      await cutBack(f, fh, before);
+      throw localWriteError(f.path, err);
+    } finally {
+      w.release(PIECE_CAPACITY);
     }
   }
 
@@ -97,18 +146,8 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
     send(batch: Batch, signal?: AbortSignal): Promise<void> {
       if (closed) return Promise.reject(closedError('file'));
       const f = fileFor(batch.logstore);
-      // At most two batches of a file are bytes at once, the one being written and the next, rendered while the
-      // first is synced: the deliverer's other sends wait as events, not as a second copy of the batch.
-      const done = f.rendering.acquire().then(() => {
-        const w = batchNdjsonWriter(batch);
-        const written = f.tail.then(() => append(f, w.bytes(), signal));
-        f.tail = written.then(noop, noop);
-        // Once the write has settled nothing reads the bytes: the buffer serves the next batch.
-        return written.finally(() => {
-          w.release();
-          f.rendering.release();
-        });
-      });
+      const done = f.tail.then(() => appendBatch(f, batch, signal));
+      f.tail = done.then(noop, noop);
       sending.add(done);
       void done.then(
         () => sending.delete(done),
@@ -172,8 +211,6 @@ interface LogstoreFile {
   nextN?: number;
   /** The last queued write: the next one starts after it (serialises writes to this file). */
   tail: Promise<void>;
-  /** Batches of this file rendered to bytes at once. */
-  rendering: Slots;
 }
 
 async function highestRotation(dir: string, stem: string): Promise<number> {
@@ -207,6 +244,15 @@ async function syncDir(dir: string): Promise<void> {
     await d.sync();
   } finally {
     await d.close();
+  }
+}
+
+/** Cuts a half-written batch off again, so that the retry does not leave a broken line in front of it. */
+async function cutBack(f: LogstoreFile, fh: FileHandle, before: number): Promise<void> {
+  try {
+    await fh.truncate(before);
+  } catch {
+    await closeQuietly(f); // reopened (and re-measured) on the next attempt
   }
 }
 

@@ -117,6 +117,36 @@ describe('file sink rotation', () => {
     expect((await readFile(join(dir, 'audit-store.ndjson'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l).seq)).toEqual([2, 3]);
   });
 
+  // A batch is written 256 KiB at a time while it surely fits. Its size is known only once it is rendered, so a
+  // batch whose markers make it far larger than its estimate is found not to fit while it is written: it is cut
+  // off again and the file rotates before it, as if its size had been known.
+  const bigMarkers = (i: number, n: number) =>
+    Array.from({ length: n }, (_, k) => objectEvent({ kind: 'Event', seq: i * 100 + k }, 1_700_000_000, { note: 'm'.repeat(100_000) }));
+
+  test('a multi-piece batch is the same bytes as batchNdjson', async () => {
+    const big = makeBatch({ events: bigMarkers(0, 12) }); // ~1.2 MB: five pieces
+    const sink = createFileSink(dir, ctx);
+    await sink.send(makeBatch({ n: 2 }));
+    await sink.send(big);
+    await sink.close();
+    expect(await readFile(join(dir, 'audit-store.ndjson'), 'utf8')).toBe(batchNdjson(makeBatch({ n: 2 })) + batchNdjson(big));
+  });
+
+  test.each([
+    ['before its first piece', 200 * 1024],
+    ['after pieces were written', 700 * 1024],
+  ])('a batch far over its estimate rotates the file %s, and no file passes the limit', async (_what, limit) => {
+    const small = makeBatch({ n: 2 });
+    const big = makeBatch({ events: bigMarkers(1, 8) }); // ~800 KB, estimated at a few KB
+    const sink = createFileSink(dir, ctx, { rotateBytes: limit });
+    await sink.send(small);
+    await sink.send(big);
+    await sink.close();
+    expect((await readdir(dir)).sort()).toEqual(['audit-store-1.ndjson', 'audit-store.ndjson']);
+    expect(await readFile(join(dir, 'audit-store-1.ndjson'), 'utf8')).toBe(batchNdjson(small));
+    expect(await readFile(join(dir, 'audit-store.ndjson'), 'utf8')).toBe(batchNdjson(big));
+  });
+
   test('a batch larger than the limit is written whole into a file of its own', async () => {
     const sink = createFileSink(dir, ctx, { rotateBytes: 50 });
     await sink.send(makeBatch({ n: 3 }));
