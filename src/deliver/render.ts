@@ -160,15 +160,50 @@ export function writeLog(w: BodyWriter, event: ShipEvent, tagJson: string | unde
     w.write(renderLog(event, tagJson));
     return;
   }
-  const tail = tagJson === undefined ? `"__time__":${event.time}}` : `"__time__":${event.time},"__tag__":${tagJson}}`;
-  // renderLog's slice(0, close).trimEnd(): in a valid object only JSON whitespace can precede the last `}`.
+  const end = objectEnd(raw);
+  w.write(raw.slice(0, end));
+  writeLogTail(w, event, tagJson, raw.charCodeAt(end - 1) === 0x7b /* an empty object: no comma */);
+}
+
+/**
+ * A log of more than this many characters is written a slice at a time, with a yield between (writeBigLog): at
+ * most 64 KiB of UTF-8 each, the room a piece writer keeps over its piece (body-render.ts), so that a 2 MB event
+ * does not grow the piece writer of every sink to its size.
+ */
+export const SLICE_CHARS = 21_845;
+
+/** writeLog for a log over SLICE_CHARS: the same bytes, yielding after each slice so that they can be taken. */
+export function* writeBigLog(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): Generator<void, void, void> {
+  const raw = event.raw;
+  if (!event.isObject || hasReservedKey(raw)) {
+    const text = renderLog(event, tagJson);
+    yield* writeSliced(w, text, text.length);
+    return;
+  }
+  const end = objectEnd(raw);
+  yield* writeSliced(w, raw, end);
+  writeLogTail(w, event, tagJson, raw.charCodeAt(end - 1) === 0x7b);
+}
+
+function* writeSliced(w: BodyWriter, s: string, to: number): Generator<void, void, void> {
+  for (let a = 0; a < to; ) {
+    let b = Math.min(to, a + SLICE_CHARS);
+    const c = s.charCodeAt(b - 1);
+    if (b < to && c >= 0xd800 && c <= 0xdbff) b--; // never between the two halves of a surrogate pair
+    w.write(s.slice(a, b));
+    a = b;
+    if (a < to) yield;
+  }
+}
+
+/** renderLog's slice(0, close).trimEnd() of a valid object: only JSON whitespace can precede the last `}`. */
+function objectEnd(raw: string): number {
   let end = raw.lastIndexOf('}');
   for (let c = raw.charCodeAt(end - 1); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = raw.charCodeAt(end - 1)) end--;
-  if (raw.charCodeAt(end - 1) === 0x7b /* { */) {
-    w.write(raw.slice(0, end)); // an empty object: no comma
-  } else {
-    w.write(raw.slice(0, end));
-    w.write(',');
-  }
-  w.write(tail);
+  return end;
+}
+
+function writeLogTail(w: BodyWriter, event: ShipEvent, tagJson: string | undefined, empty: boolean): void {
+  if (!empty) w.write(',');
+  w.write(tagJson === undefined ? `"__time__":${event.time}}` : `"__time__":${event.time},"__tag__":${tagJson}}`);
 }

@@ -3,9 +3,10 @@ import { gunzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
 import type { Batch } from '../../../src/batch/batch.js';
 import { gzipRendered, PIECE_BYTES, renderWhole, type BodyRender } from '../../../src/deliver/body-render.js';
-import { BodyWriter } from '../../../src/deliver/render.js';
+import { batchNdjson, batchNdjsonBytes } from '../../../src/deliver/ndjson.js';
+import { BodyWriter, SLICE_CHARS } from '../../../src/deliver/render.js';
 import { EVENTLIST_BODY } from '../../../src/deliver/render-http.js';
-import { httpBatchBodyBytes, requestBody } from '../../../src/deliver/sinks/http-batch-body.js';
+import { httpBatchBody, httpBatchBodyBytes, requestBody } from '../../../src/deliver/sinks/http-batch-body.js';
 
 function batchOf(sizes: number[]): Batch {
   const events = sizes.map((n, i) => {
@@ -78,4 +79,21 @@ test('a writer takes the smallest spare that fits and none far larger than it as
   body.write('w');
   expect(body.bytes().buffer, 'the next whole body reuses it').toBe(bigBuf);
   body.release();
+});
+
+test('a log over SLICE_CHARS is written in slices: the same bytes as the string renderer, surrogate pairs unbroken', async () => {
+  // A pair straddling the first slice boundary of each (its high half the slice's last unit, if not moved back),
+  // a content line and an event with its own __time__ (both rendered as one string first, then sliced).
+  const at = (prefix: number) => 'x'.repeat(SLICE_CHARS - 1 - prefix) + '😀' + 'y'.repeat(SLICE_CHARS) + '😀ü';
+  const events = [
+    { raw: `{"a":"${at(6)}","b":1}  `, isObject: true },
+    { raw: `${at(12)} not json`, isObject: false },
+    { raw: `{"__time__":5,"p":"${at(6)}"}`, isObject: true },
+    { raw: `{"kind":"Event","small":true}`, isObject: true },
+  ].map((e, i) => ({ ...e, time: 1700000000 + i, timeNs: 0, markers: { __event_id__: 'b'.repeat(64) } }));
+  const batch = { events, rawBytes: events.reduce((s, e) => s + Buffer.byteLength(e.raw), 0), logstore: 'audit', source: 'node-1', tags: { audit: 'apiserver' } } as unknown as Batch;
+  const want = Buffer.from(httpBatchBody(batch));
+  expect(gunzipSync(await requestBody(batch, undefined, 3)).equals(want)).toBe(true);
+  expect(httpBatchBodyBytes(batch).equals(want)).toBe(true);
+  expect(batchNdjsonBytes(batch).toString()).toBe(batchNdjson(batch));
 });
