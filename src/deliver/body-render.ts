@@ -23,10 +23,32 @@ export function renderWhole(render: BodyRender, batch: Batch): BodyWriter {
  * time holds 256 KiB per compression, and each piece is one round trip to the zlib thread (~14 per batch).
  */
 export const PIECE_BYTES = 256 * 1024;
-/** A piece writer's buffer: room for the piece and the log that crosses its end. */
-export const PIECE_CAPACITY = PIECE_BYTES + (PIECE_BYTES >> 2);
+/** A piece writer's buffer: room for the piece and the log (or log slice, render.ts) that crosses its end. */
+const PIECE_CAPACITY = PIECE_BYTES + (PIECE_BYTES >> 2);
 
-/** `render`'s body gzipped at `level`, fed to zlib a piece at a time through one reused buffer. */
+/**
+ * Renders `batch` a piece at a time through one reused writer: `take` gets each piece of PIECE_BYTES or more and
+ * then the rest, and must be done with the bytes when it resolves. `take` answering false stops the render:
+ * false is returned.
+ */
+export async function renderPieces(render: BodyRender, batch: Batch, take: (piece: Buffer) => Promise<boolean>): Promise<boolean> {
+  const w = new BodyWriter(PIECE_CAPACITY);
+  try {
+    for (const _ of render.write(batch, w)) {
+      if (w.length >= PIECE_BYTES) {
+        if (!(await take(w.bytes()))) return false;
+        w.clear();
+      }
+    }
+    return w.length === 0 || (await take(w.bytes()));
+  } finally {
+    // A writer that grew for a huge log goes to GC: kept, it would be every later piece writer's buffer for good
+    // (1 GiB with 2 MB events into gzip http: peak RSS median 105.5 -> 103.5 MB over 6 interleaved pairs).
+    w.release(PIECE_CAPACITY);
+  }
+}
+
+/** `render`'s body gzipped at `level`, fed to zlib a piece at a time. */
 export async function gzipRendered(render: BodyRender, batch: Batch, level: number, chunkSize: number): Promise<Buffer> {
   const gz = createGzip({ level, chunkSize });
   const out: Buffer[] = [];
@@ -36,24 +58,14 @@ export async function gzipRendered(render: BodyRender, batch: Batch, level: numb
     gz.once('error', reject);
   });
   ended.catch(() => undefined); // awaited below; an error before then must not be unhandled
-  const w = new BodyWriter(PIECE_CAPACITY);
   try {
-    for (const _ of render.write(batch, w)) {
-      if (w.length >= PIECE_BYTES) {
-        await feed(gz, w.bytes()); // zlib has read the piece once its write calls back: the buffer may be reused
-        w.clear();
-      }
-    }
-    if (w.length > 0) await feed(gz, w.bytes());
+    // zlib has read a piece once its write calls back: the buffer may be reused
+    await renderPieces(render, batch, (piece) => feed(gz, piece).then(() => true));
     gz.end();
     await ended;
   } catch (e) {
     gz.destroy();
     throw e;
-  } finally {
-    // A writer that grew for a huge log goes to GC: kept, it would be every later piece writer's buffer for good
-    // (1 GiB with 2 MB events into gzip http: peak RSS median 105.5 -> 103.5 MB over 6 interleaved pairs).
-    w.release(PIECE_CAPACITY);
   }
   return out.length === 1 ? out[0]! : Buffer.concat(out);
 }

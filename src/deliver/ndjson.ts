@@ -1,6 +1,6 @@
 import type { Batch } from '../batch/batch.js';
 import { renderWhole, type BodyRender } from './body-render.js';
-import { type BodyWriter, LOG_OVERHEAD_BYTES, renderLog, SLICE_CHARS, tagJsonWith, tagObjectJson, writeBigLog, writeLog } from './render.js';
+import { type BodyWriter, LOG_OVERHEAD_BYTES, renderLog, tagJsonWith, tagObjectJson, writeLogInSlices } from './render.js';
 
 // The NDJSON form of a batch, shared by `file:`, `stdout:` and the dead-letter spool (one log per line).
 
@@ -35,8 +35,8 @@ export const NDJSON_BODY: BodyRender = {
     const shared = tagObjectJson(batch.tags, undefined);
     for (const event of batch.events) {
       const tag = tagJsonWith(batch.tags, shared, event.markers);
-      if (event.raw.length > SLICE_CHARS) yield* writeBigLog(w, event, tag);
-      else writeLog(w, event, tag);
+      const slices = writeLogInSlices(w, event, tag);
+      if (slices) yield* slices;
       w.write('\n');
       yield;
     }

@@ -155,34 +155,48 @@ export class BodyWriter {
 
 /** Writes exactly the bytes of `renderLog(event, tagJson)`, without building the log as one string. */
 export function writeLog(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): void {
-  const raw = event.raw;
-  if (!event.isObject || hasReservedKey(raw)) {
+  if (rendersWhole(event)) {
     w.write(renderLog(event, tagJson));
     return;
   }
-  const end = objectEnd(raw);
-  w.write(raw.slice(0, end));
-  writeLogTail(w, event, tagJson, raw.charCodeAt(end - 1) === 0x7b /* an empty object: no comma */);
+  const end = objectEnd(event.raw);
+  w.write(event.raw.slice(0, end));
+  writeLogTail(w, event, tagJson, end);
 }
 
 /**
- * A log of more than this many characters is written a slice at a time, with a yield between (writeBigLog): at
- * most 64 KiB of UTF-8 each, the room a piece writer keeps over its piece (body-render.ts), so that a 2 MB event
- * does not grow the piece writer of every sink to its size.
+ * A log of more than this many characters is written a slice at a time, with a yield between: at most 64 KiB of
+ * UTF-8 each, the room a piece writer keeps over its piece (body-render.ts), so that a 2 MB event does not grow
+ * the piece writer of every sink to its size.
  */
 export const SLICE_CHARS = 21_845;
 
-/** writeLog for a log over SLICE_CHARS: the same bytes, yielding after each slice so that they can be taken. */
-export function* writeBigLog(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): Generator<void, void, void> {
-  const raw = event.raw;
-  if (!event.isObject || hasReservedKey(raw)) {
+/**
+ * writeLog for a body rendered in pieces: writes the log now and returns undefined, or, for a log over
+ * SLICE_CHARS, returns the generator that writes the same bytes a slice at a time (run it with `yield*`).
+ */
+export function writeLogInSlices(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): Generator<void, void, void> | undefined {
+  if (event.raw.length <= SLICE_CHARS) {
+    writeLog(w, event, tagJson);
+    return undefined;
+  }
+  return writeBigLog(w, event, tagJson);
+}
+
+function* writeBigLog(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): Generator<void, void, void> {
+  if (rendersWhole(event)) {
     const text = renderLog(event, tagJson);
     yield* writeSliced(w, text, text.length);
     return;
   }
-  const end = objectEnd(raw);
-  yield* writeSliced(w, raw, end);
-  writeLogTail(w, event, tagJson, raw.charCodeAt(end - 1) === 0x7b);
+  const end = objectEnd(event.raw);
+  yield* writeSliced(w, event.raw, end);
+  writeLogTail(w, event, tagJson, end);
+}
+
+/** A line that is not an object, or an event with its own reserved keys: written as renderLog's one string. */
+function rendersWhole(event: ShipEvent): boolean {
+  return !event.isObject || hasReservedKey(event.raw);
 }
 
 function* writeSliced(w: BodyWriter, s: string, to: number): Generator<void, void, void> {
@@ -203,7 +217,8 @@ function objectEnd(raw: string): number {
   return end;
 }
 
-function writeLogTail(w: BodyWriter, event: ShipEvent, tagJson: string | undefined, empty: boolean): void {
-  if (!empty) w.write(',');
+/** What follows the event's own members, which end at `end`: a comma (none after an empty object's `{`), our keys. */
+function writeLogTail(w: BodyWriter, event: ShipEvent, tagJson: string | undefined, end: number): void {
+  if (event.raw.charCodeAt(end - 1) !== 0x7b) w.write(',');
   w.write(tagJson === undefined ? `"__time__":${event.time}}` : `"__time__":${event.time},"__tag__":${tagJson}}`);
 }

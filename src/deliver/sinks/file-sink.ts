@@ -50,7 +50,7 @@ export function createFileSink(dir: string, ctx: { logger: Logger; metrics?: Met
   const rotateBytes = opts.rotateBytes ?? DEFAULT_ROTATE_BYTES;
   const maxFiles = opts.maxFiles ?? DEFAULT_MAX_FILES;
   const files = new Map<string, LogstoreFile>();
-  /** Sends not settled yet (close waits for them, also those still waiting to be rendered). */
+  /** Sends not settled yet (close waits for them, also those still waiting for the file). */
   const sending = new Set<Promise<void>>();
   let closed = false;
 

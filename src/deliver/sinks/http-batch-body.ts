@@ -2,7 +2,7 @@
 import type { Batch } from '../../batch/batch.js';
 import { gzipRendered, renderWhole, type BodyRender } from '../body-render.js';
 import type { takeHttpRender } from '../render-http.js';
-import { LOG_OVERHEAD_BYTES, markersJson, renderLog, SLICE_CHARS, writeBigLog, writeLog } from '../render.js';
+import { LOG_OVERHEAD_BYTES, markersJson, renderLog, writeLogInSlices } from '../render.js';
 import { createSlots } from '../slots.js';
 
 /**
@@ -57,8 +57,8 @@ const HTTP_BATCH_BODY: BodyRender = {
       if (i > 0) w.write(',');
       const e = events[i]!;
       const tag = e.markers ? markersJson(e.markers) : undefined;
-      if (e.raw.length > SLICE_CHARS) yield* writeBigLog(w, e, tag);
-      else writeLog(w, e, tag);
+      const slices = writeLogInSlices(w, e, tag);
+      if (slices) yield* slices;
       yield;
     }
     w.write(']}');

@@ -3,10 +3,9 @@ import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'nod
 import { join } from 'node:path';
 import type { Batch } from '../../batch/batch.js';
 import type { Logger } from '../../observe/log.js';
-import { PIECE_BYTES, PIECE_CAPACITY } from '../body-render.js';
+import { renderPieces } from '../body-render.js';
 import { writeAll, writeAndSync } from '../durable-write.js';
 import { batchNdjsonWriter, NDJSON_BODY } from '../ndjson.js';
-import { BodyWriter } from '../render.js';
 import { localWriteError } from '../write-error.js';
 
 /**
@@ -25,28 +24,16 @@ export async function appendBatch(f: LogstoreFile, batch: Batch, signal: AbortSi
 
 /** Appends the batch piece by piece, then fdatasyncs. False (nothing left written) if it would pass the rotation size. */
 async function appendStreamed(f: LogstoreFile, batch: Batch, signal: AbortSignal | undefined): Promise<boolean> {
-  signal?.throwIfAborted();
-  try {
-    if (!f.fh) await openActive(f);
-  } catch (err) {
-    await closeQuietly(f);
-    throw localWriteError(f.path, err);
-  }
-  const fh = f.fh!;
+  const fh = await openForAppend(f, signal, 0);
   const before = f.size;
   let size = before;
-  const w = new BodyWriter(PIECE_CAPACITY);
-  const flush = async (): Promise<boolean> => {
-    if (before > 0 && size + w.length > f.rotateBytes) return false;
-    await writeAll(fh, w.bytes());
-    size += w.length;
-    w.clear();
-    return true;
-  };
   try {
-    let fits = true;
-    for (const _ of NDJSON_BODY.write(batch, w)) if (w.length >= PIECE_BYTES && !(fits = await flush())) break;
-    if (fits && w.length > 0) fits = await flush();
+    const fits = await renderPieces(NDJSON_BODY, batch, async (piece) => {
+      if (before > 0 && size + piece.length > f.rotateBytes) return false;
+      await writeAll(fh, piece);
+      size += piece.length;
+      return true;
+    });
     if (!fits) {
       await fh.truncate(before);
       return false;
@@ -57,22 +44,12 @@ async function appendStreamed(f: LogstoreFile, batch: Batch, signal: AbortSignal
   } catch (err) {
     await cutBack(f, fh, before);
     throw localWriteError(f.path, err);
-  } finally {
-    w.release(PIECE_CAPACITY);
   }
 }
 
 /** Appends a whole rendered batch, rotating first when it would take the file past the rotation size. */
 async function appendWhole(f: LogstoreFile, chunk: Buffer, signal: AbortSignal | undefined): Promise<void> {
-  signal?.throwIfAborted();
-  try {
-    if (!f.fh) await openActive(f);
-    if (f.size > 0 && f.size + chunk.length > f.rotateBytes) await rotate(f);
-  } catch (err) {
-    await closeQuietly(f);
-    throw localWriteError(f.path, err);
-  }
-  const fh = f.fh!;
+  const fh = await openForAppend(f, signal, chunk.length);
   const before = f.size;
   try {
     await writeAndSync(fh, chunk);
@@ -81,6 +58,19 @@ async function appendWhole(f: LogstoreFile, chunk: Buffer, signal: AbortSignal |
     await cutBack(f, fh, before);
     throw localWriteError(f.path, err);
   }
+}
+
+/** The open active file, rotated first when `bytes` more would take it past the rotation size (0: never). */
+async function openForAppend(f: LogstoreFile, signal: AbortSignal | undefined, bytes: number): Promise<FileHandle> {
+  signal?.throwIfAborted();
+  try {
+    if (!f.fh) await openActive(f);
+    if (bytes > 0 && f.size > 0 && f.size + bytes > f.rotateBytes) await rotate(f);
+  } catch (err) {
+    await closeQuietly(f);
+    throw localWriteError(f.path, err);
+  }
+  return f.fh!;
 }
 
 async function openActive(f: LogstoreFile): Promise<void> {
