@@ -179,6 +179,8 @@ export const ErrorCodes = {
   /** `tailship status` was given a state dir that does not exist. */
   STATE_DIR_MISSING: 'TAILSHIP_E_STATE_DIR_MISSING',
   // --- end state dir and CLI hardening ---
+  /** A bug: an event of a batch was read after the batch was settled and its bytes reused (batch/event-arena.ts). */
+  EVENT_RELEASED: 'TAILSHIP_E_EVENT_RELEASED',
   // ---- webhook receiver (SPEC §8): the `code` of its JSON answers ----
   /** 400: the body (or an item) is not JSON, or a gzip body is corrupt. */
   WEBHOOK_NOT_JSON: 'TAILSHIP_E_WEBHOOK_NOT_JSON',

@@ -1,4 +1,5 @@
 import type { ShipEvent } from '../parse/ship-event.js';
+import type { EventArena } from './event-arena.js';
 
 /** A byte range of one stream (file identity) that a batch carries: [start, end). */
 export interface StreamRange {
@@ -34,4 +35,6 @@ export interface Batch extends BatchTarget {
   /** Sum of the events' raw line bytes. */
   rawBytes: number;
   range: StreamRange;
+  /** Where the batcher keeps its events' bytes: released by the ack path once the batch is settled. */
+  arena?: EventArena;
 }

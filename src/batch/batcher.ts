@@ -1,5 +1,6 @@
 import type { ShipEvent } from '../parse/ship-event.js';
 import type { Batch, BatchTarget } from './batch.js';
+import { EventArena } from './event-arena.js';
 
 /** What every batch of one lane (an input's active path) shares. */
 export interface LaneInfo {
@@ -21,6 +22,7 @@ interface OpenBatch {
   events: ShipEvent[];
   rawBytes: number;
   openedAt: number;
+  arena: EventArena;
 }
 
 /** A batch id that is the same for the same bytes of the same stream, across retries and restarts. */
@@ -59,12 +61,12 @@ export class Batcher {
       b = undefined;
     }
     if (!b) {
-      b = { lane, stream, start, end: start, events: [], rawBytes: 0, openedAt: now };
+      b = { lane, stream, start, end: start, events: [], rawBytes: 0, openedAt: now, arena: new EventArena() };
       this.#open.set(lane.id, b);
     }
     b.end = end;
     if (event) {
-      b.events.push(event);
+      b.events.push(b.arena.store(event));
       b.rawBytes += bytes;
     }
     const cuts = this.#cuts.get(stream);
@@ -121,6 +123,7 @@ export class Batcher {
       events: b.events,
       rawBytes: b.rawBytes,
       range: { stream: b.stream, start: b.start, end: b.end },
+      arena: b.arena,
     });
   }
 }

@@ -29,9 +29,8 @@ export const DEFAULT_OPTIONS: Readonly<AgentOptions> = Object.freeze({
   batchMaxWait: 1000,
   shutdownGrace: 10_000,
   logLevel: 'info',
-  // 10 MiB: each MiB in flight costs ~1 MB of heap at a backlog's peak (the lines, and their segments until the
-  // next full GC); 12 MiB was 2.5 % faster into http but 2 MB over the 100 MB peak, 9 MiB 8 % slower for 1 MB
-  // less (bench/README.md, 2026-12-03)
+  // 10 MiB: each MiB in flight costs ~1 MB at a backlog's peak (the events' bytes, batch/event-arena.ts); 12 MiB
+  // was 2.5 % faster into http but 2 MB over the 100 MB peak, 9 MiB 8 % slower for 1 MB less (bench/README.md)
   maxInflightBytes: 10_485_760,
   exitWhenIdle: false,
   auditPolicy: undefined,

@@ -1,3 +1,5 @@
+import { StoredEvent } from '../batch/event-arena.js';
+import { hasReservedKey, objectEnd } from '../parse/log-text.js';
 import type { ShipEvent } from '../parse/ship-event.js';
 
 /**
@@ -23,17 +25,6 @@ export function renderLog(event: ShipEvent, tagJson: string | undefined): string
   // `{}` (nothing but whitespace after the brace) needs no comma.
   // An empty object (`{}`, maybe with whitespace around) needs no comma: its text before `}` ends with `{`.
   return body.endsWith('{') ? `${body}${tail}` : `${body},${tail}`;
-}
-
-/**
- * `raw.includes('"__time__"') || raw.includes('"__tag__"')`, found through the two-character search for `__`,
- * which V8 runs several times faster than a longer pattern (these keys are rare in audit events).
- */
-function hasReservedKey(raw: string): boolean {
-  for (let p = raw.indexOf('__'); p !== -1; p = raw.indexOf('__', p + 1)) {
-    if (raw.charCodeAt(p - 1) === 0x22 && (raw.startsWith('__time__"', p) || raw.startsWith('__tag__"', p))) return true;
-  }
-  return false;
 }
 
 function renderObject(obj: Record<string, unknown>, tail: string): string {
@@ -126,6 +117,16 @@ export class BodyWriter {
     this.#len += this.#buf.write(s, this.#len);
   }
 
+  /** Appends `bytes[from, to)`. */
+  writeBytes(bytes: Buffer, from: number, to: number): void {
+    if (to - from > this.#buf.length - this.#len) {
+      const bigger = Buffer.allocUnsafe(Math.max(Math.ceil(this.#buf.length * 1.5), this.#len + (to - from)));
+      this.#buf.copy(bigger, 0, 0, this.#len);
+      this.#buf = bigger;
+    }
+    this.#len += bytes.copy(this.#buf, this.#len, from, to);
+  }
+
   /** Bytes written so far. */
   get length(): number {
     return this.#len;
@@ -155,6 +156,11 @@ export class BodyWriter {
 
 /** Writes exactly the bytes of `renderLog(event, tagJson)`, without building the log as one string. */
 export function writeLog(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): void {
+  if (event instanceof StoredEvent && event.membersEnd >= 0) {
+    writeStoredMembers(w, event);
+    writeTail(w, event, tagJson);
+    return;
+  }
   if (rendersWhole(event)) {
     w.write(renderLog(event, tagJson));
     return;
@@ -176,11 +182,23 @@ export const SLICE_CHARS = 21_845;
  * SLICE_CHARS, returns the generator that writes the same bytes a slice at a time (run it with `yield*`).
  */
 export function writeLogInSlices(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): Generator<void, void, void> | undefined {
-  if (event.raw.length <= SLICE_CHARS) {
+  // a stored event is at most one arena chunk (64 KiB): within the room a piece writer keeps
+  if ((event instanceof StoredEvent && event.membersEnd >= 0) || event.raw.length <= SLICE_CHARS) {
     writeLog(w, event, tagJson);
     return undefined;
   }
   return writeBigLog(w, event, tagJson);
+}
+
+/** A stored event's own members, as bytes (checked: its batch must not be settled yet). */
+function writeStoredMembers(w: BodyWriter, event: StoredEvent): void {
+  event.bytes(); // throws for an event of a released batch
+  w.writeBytes(event.buf, event.from, event.membersEnd);
+}
+
+/** writeLogTail for a stored event, whose members end at byte `membersEnd`. */
+function writeTail(w: BodyWriter, event: StoredEvent, tagJson: string | undefined): void {
+  writeOurKeys(w, event.time, tagJson, event.buf[event.membersEnd - 1] === 0x7b);
 }
 
 function* writeBigLog(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): Generator<void, void, void> {
@@ -210,15 +228,13 @@ function* writeSliced(w: BodyWriter, s: string, to: number): Generator<void, voi
   }
 }
 
-/** renderLog's slice(0, close).trimEnd() of a valid object: only JSON whitespace can precede the last `}`. */
-function objectEnd(raw: string): number {
-  let end = raw.lastIndexOf('}');
-  for (let c = raw.charCodeAt(end - 1); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = raw.charCodeAt(end - 1)) end--;
-  return end;
-}
-
 /** What follows the event's own members, which end at `end`: a comma (none after an empty object's `{`), our keys. */
 function writeLogTail(w: BodyWriter, event: ShipEvent, tagJson: string | undefined, end: number): void {
-  if (event.raw.charCodeAt(end - 1) !== 0x7b) w.write(',');
-  w.write(tagJson === undefined ? `"__time__":${event.time}}` : `"__time__":${event.time},"__tag__":${tagJson}}`);
+  writeOurKeys(w, event.time, tagJson, event.raw.charCodeAt(end - 1) === 0x7b);
+}
+
+/** A comma unless the members end with the object's `{` (an empty object), then our keys and the closing brace. */
+function writeOurKeys(w: BodyWriter, time: number, tagJson: string | undefined, afterBrace: boolean): void {
+  if (!afterBrace) w.write(',');
+  w.write(tagJson === undefined ? `"__time__":${time}}` : `"__time__":${time},"__tag__":${tagJson}}`);
 }

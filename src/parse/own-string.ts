@@ -1,8 +1,7 @@
 /**
- * A copy of `s` that pins no other string. A line read from a file is a slice of its read segment
- * (tail/line-framer.ts), and any substring of it is a slice of that segment too: kept past its batch (a held
- * legacy request line, a label), it would keep the whole segment alive. Strings under 13 characters are never
- * slices in V8, so they are returned as they are.
+ * A copy of `s` that pins no other string. A substring of a line (a label, a held legacy request's field) is a
+ * slice of the line in V8: kept for long, it would keep the whole line alive. Strings under 13 characters are
+ * never slices in V8, so they are returned as they are.
  */
 export function ownString(s: string): string {
   if (s.length < 13) return s;

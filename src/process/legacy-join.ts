@@ -128,7 +128,7 @@ function markersOf(event: ShipEvent, extra?: Record<string, string>): Record<str
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** A held line outlives its batch: its texts are copied, not slices of the segment it was read in (own-string.ts). */
+/** A held line outlives its batch: its texts are copied, not slices of the line they were read in (own-string.ts). */
 function ownLine(line: LegacyLine): LegacyLine {
   const fields = new Map<string, string>();
   for (const [k, v] of line.fields) fields.set(ownString(k), ownString(v));

@@ -5,8 +5,6 @@ import { createTrimStage } from '../audit/trim.js';
 import type { AgentOptions, InputSpec } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
-import { ownString } from '../parse/own-string.js';
-import type { ShipEvent } from '../parse/ship-event.js';
 import type { EventProcessor } from './stage.js';
 import { createPolicyStage } from '../audit/policy/policy-stage.js';
 import { createLegacyJoin } from './legacy-join.js';
@@ -30,7 +28,7 @@ export function buildProcessors(input: InputSpec, opts: AgentOptions, deps: Pipe
     // SPEC §9: legacy text lines become Events first, so that every later stage sees an Event.
     stages.push(createLegacyJoin({ stateDir: opts.stateDir, inputKey: input.key, keepRaw: /^true$/i.test(deps.env.TAILSHIP_LEGACY_KEEP_RAW ?? '') }));
     stages.push(createAuditMetricsStage(registry)); // on the events as read, before the policy
-    if (opts.auditPolicy !== undefined) stages.push(ownKept(createPolicyStage(opts.auditPolicy, deps)));
+    if (opts.auditPolicy !== undefined) stages.push(createPolicyStage(opts.auditPolicy, deps));
     const redact = createRedactStage(opts.redact, opts.redactKey, { registry });
     if (redact) stages.push(redact);
     const trim = createTrimStage(opts.maxEventBytes, { registry });
@@ -38,17 +36,4 @@ export function buildProcessors(input: InputSpec, opts: AgentOptions, deps: Pipe
   }
   stages.push(createIdentityStage(clusterIdOf(input.key, deps.env)));
   return stages;
-}
-
-/**
- * A policy keeps some of the lines of a read segment and drops the others: what it keeps is copied, so that a
- * few kept events cannot pin every 256 KiB segment they were sliced from while their batch is in flight (the
- * in-flight budget counts the events' bytes, not their segments'; tail/line-framer.ts).
- */
-function ownKept(stage: EventProcessor): EventProcessor {
-  const own = (e: ShipEvent): ShipEvent => ({ ...e, raw: ownString(e.raw) });
-  return (event, ctx) => {
-    const r = stage(event, ctx);
-    return r === null ? r : Array.isArray(r) ? r.map(own) : own(r);
-  };
 }

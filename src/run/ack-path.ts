@@ -40,7 +40,15 @@ export function createAckPath(
   return {
     batcher,
     // rejected only when aborted at shutdown: not acknowledged, so not committed; re-read after restart
-    send: (b) => void d.deliverer.deliver(b).then(() => settle(b), () => undefined),
+    // settled by every sink: its events' bytes are reused from here on (batch/event-arena.ts)
+    send: (b) =>
+      void d.deliverer.deliver(b).then(
+        () => {
+          b.arena?.release();
+          settle(b);
+        },
+        () => undefined,
+      ),
     acks: { committed: (id) => ledger.position(id)?.committed, settled: (id) => ledger.position(id)?.settled ?? true, forget: (id) => ledger.forget(id) },
     // The sealed ends to persist: those of ranges sealed since the start, then the ends restored from the last
     // checkpoint that the re-read has not reached yet. Saved without these (the save right after a restart's

@@ -1,4 +1,4 @@
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import type { RawLine } from '../parse/raw-line.js';
 
 export type { RawLine };
@@ -38,10 +38,6 @@ export class LineFramer {
   /** Frames `chunk`, which starts at file offset `offset`; calls `emit` for every complete line. */
   push(chunk: Buffer, offset: number, emit: (line: RawLine) => void): void {
     let pos = 0;
-    // The segment of the chunk that complete lines are sliced from (see asciiSegment); [segFrom, segTo).
-    let seg: string | undefined;
-    let segFrom = 0;
-    let segTo = -1;
     for (;;) {
       const nl = chunk.indexOf(NL, pos);
       if (nl === -1) {
@@ -57,12 +53,8 @@ export class LineFramer {
         emit(this.#cutLine(end));
         this.#cutText = undefined;
       } else if (this.#carryLen === 0) {
-        if (nl > segTo) {
-          segFrom = pos;
-          segTo = nl - pos >= SEGMENT_BYTES ? nl : chunk.lastIndexOf(NL, Math.min(chunk.length - 1, pos + SEGMENT_BYTES));
-          seg = asciiSegment(chunk, segFrom, segTo);
-        }
-        emit(seg !== undefined ? sliced(this.#lineStart, end, seg, segFrom, chunk, pos, nl) : decoded(this.#lineStart, end, chunk, pos, nl));
+        // A string of its own per line: it dies once the batcher copied the event (batch/event-arena.ts)
+        emit(decoded(this.#lineStart, end, chunk, pos, nl));
       } else {
         this.#carry.push(chunk.subarray(pos, nl));
         const whole = Buffer.concat(this.#carry, this.#carryLen + (nl - pos));
@@ -113,25 +105,6 @@ export class LineFramer {
     this.#carry = [];
     this.#carryLen = 0;
   }
-}
-
-/**
- * Complete lines are decoded a segment at a time, and each line is a slice of its segment's string: V8 makes a
- * substring of 13+ characters a view into its parent, so a line costs ~32 bytes of young space instead of a copy
- * that each scavenge copies again until it is promoted, and a segment (a large object at this size) is never
- * moved. A segment's lines go to one batch or the next, so it lives little longer than they do; anything kept
- * longer than its batch must be copied (own-string.ts), and the segment's size bounds what a miss would pin.
- */
-const SEGMENT_BYTES = 256 << 10;
-
-/** The text of `chunk[from, to)` when it is all ASCII (byte offsets are then string offsets), else undefined. */
-function asciiSegment(chunk: Buffer, from: number, to: number): string | undefined {
-  return to > from && isAscii(chunk.subarray(from, to)) ? chunk.toString('latin1', from, to) : undefined;
-}
-
-/** A line of an ASCII segment that starts at byte `segFrom` of `buf`. */
-function sliced(start: number, end: number, seg: string, segFrom: number, buf: Buffer, from: number, to: number): RawLine {
-  return { start, end, text: seg.slice(from - segFrom, withoutCr(buf, from, to) - segFrom), truncated: false };
 }
 
 /** The end of a line's content: a CRLF line's `\r` is not part of it. */

@@ -13,6 +13,8 @@ import type { InputSpec } from '../../../src/config/types.js';
 import { createMetrics } from '../../../src/observe/metrics.js';
 import { buildProcessors } from '../../../src/process/pipeline.js';
 import { runProcessors } from '../../../src/process/stage.js';
+import type { Batch } from '../../../src/batch/batch.js';
+import { Batcher } from '../../../src/batch/batcher.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -67,17 +69,25 @@ describe('strings kept past their batch pin no read segment', () => {
     expect(held).toBeLessThan(1);
   });
 
-  test('an event --audit-policy keeps (a sparse policy would otherwise pin a segment per kept event)', () => {
+  test('an event --audit-policy keeps, once batched (a sparse policy would otherwise pin a segment per kept event)', () => {
     const policy = path.join(dir, 'p.yaml');
     fs.writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n');
     const deps = { metrics: createMetrics(), logger: undefined as never, env: {} };
     const stages = buildProcessors({ key: 'a', json: true } as InputSpec, { ...DEFAULT_OPTIONS, stateDir: dir, auditPolicy: policy }, deps);
     const ev = (i: number): string => `{"kind":"Event","level":"Metadata","auditID":"id-${i}","stage":"ResponseComplete","verb":"get","user":{"username":"u"}}\n`;
+    const sealed: Batch[] = [];
+    const batcher = new Batcher({ maxEvents: 1000, maxBytes: 1 << 30, maxWaitMs: 1000 }, (b) => sealed.push(b));
+    const lane = { id: 'a', target: { inputKey: 'a', logstore: 'a', source: 'h', tags: {}, shard: 2, ttl: 90, logstoreMode: 'standard' as const } };
     const held = pinnedMiB((p, i) => {
       const out = runProcessors(stages, firstLine(p), { inputKey: 'a', stream: 's', offset: i, tags: {} });
       expect(out).not.toBeNull();
-      return out;
+      // the batcher copies what it keeps into its batch's own bytes (batch/event-arena.ts)
+      for (const e of [out].flat()) batcher.add(lane, 's', i, i + 1, e!, 1, 0);
+      return out && 1;
     }, ev);
+    batcher.sealAll();
     expect(held).toBeLessThan(1);
+    expect(sealed[0]!.events).toHaveLength(40);
+    expect(sealed[0]!.events[39]!.raw).toContain('"auditID":"id-39"');
   });
 });

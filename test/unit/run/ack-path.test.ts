@@ -67,3 +67,33 @@ test('a restart part-way through its re-read persists the ends re-sealed, then t
   expect(second.sent).toEqual(['s-0-10']);
   expect(second.save().sealed).toEqual([10, 20, 30]);
 });
+
+test('a batch\'s event bytes stay readable until the deliverer settled it, and are released then (not on an abort)', async () => {
+  const settle: Array<{ batch: Batch; ok: () => void; fail: (e: Error) => void }> = [];
+  const held = {
+    deliver: (batch: Batch) => new Promise<void>((ok, fail) => settle.push({ batch, ok, fail: (e) => fail(e) })),
+  } as unknown as Deliverer;
+  const ledger = new AckLedger();
+  const ack = createAckPath({ batchMaxEvents: 1, batchMaxBytes: 1 << 20, batchMaxWait: 1000 } as AgentOptions, {
+    ledger,
+    budget: new Budget(1 << 30),
+    deliverer: held,
+    wake: () => undefined,
+    persistThenSend: (b: Batch) => ack.send(b),
+  });
+  ledger.open('s', 0, undefined);
+  ack.batcher.add(LANE, 's', 0, 10, { raw: '{"n":1}', isObject: true, time: 1, timeNs: 0 }, 10, 0);
+  ack.batcher.add(LANE, 's', 10, 20, { raw: '{"n":2}', isObject: true, time: 1, timeNs: 0 }, 10, 0);
+  expect(settle).toHaveLength(2);
+  const [first, second] = settle as [(typeof settle)[0], (typeof settle)[0]];
+  expect(first.batch.events[0]!.raw).toBe('{"n":1}');
+  first.ok();
+  await new Promise((r) => setImmediate(r));
+  expect(ack.acks.committed('s')).toBe(10);
+  expect(() => first.batch.events[0]!.raw).toThrowError(expect.objectContaining({ code: 'TAILSHIP_E_EVENT_RELEASED' }));
+  // aborted at shutdown: not acknowledged, so nothing is released (nor committed)
+  second.fail(new Error('aborted'));
+  await new Promise((r) => setImmediate(r));
+  expect(second.batch.events[0]!.raw).toBe('{"n":2}');
+  expect(ack.acks.committed('s')).toBe(10);
+});

@@ -1,0 +1,103 @@
+import { ErrorCodes, TailshipError } from '../errors.js';
+import { hasReservedKey, objectEnd } from '../parse/log-text.js';
+import type { ShipEvent } from '../parse/ship-event.js';
+
+/**
+ * A batch's event texts, kept as UTF-8 bytes outside the V8 heap until every sink settled the batch.
+ *
+ * Why: held as strings, the texts of the batches in flight (~0.3 s of them at 10 MB/s) outlive two scavenges,
+ * so the V8 old generation grew by the whole read rate and a full GC ran every ~0.8 s (bench/README.md).
+ * Here a line's string dies in the tick it was read, and its bytes sit in chunks that are reused as soon as
+ * the batch is settled: V8 sees only a small object per event.
+ *
+ * One owner: the open batch's arena is filled by the batcher, passed with the sealed batch, and released by
+ * the ack path once the deliverer settled the batch (run/ack-path.ts). Reading an event after that is a bug,
+ * and throws instead of returning another batch's bytes.
+ */
+
+/** Chunk size: the tail a chunk wastes when the next event does not fit is at most one event. */
+const CHUNK_BYTES = 64 << 10;
+/** Free chunks kept for the next batches (8 MiB); more go to GC. */
+const POOL_MAX = 128;
+const pool: Buffer[] = [];
+
+/** One event of a sealed batch: its text is the bytes [from, to) of `buf`. */
+export class StoredEvent implements ShipEvent {
+  constructor(
+    readonly buf: Buffer,
+    readonly from: number,
+    readonly to: number,
+    /** Byte offset where the object's own members end (before its closing brace), or -1 when it is rendered
+     *  whole (not an object, or an object with our reserved keys: render.ts). */
+    readonly membersEnd: number,
+    readonly isObject: boolean,
+    readonly time: number,
+    readonly timeNs: number,
+    readonly markers: Record<string, string> | undefined,
+    readonly arena: EventArena,
+  ) {}
+
+  /** The text, decoded anew at each read (callers keep it while they need it). */
+  get raw(): string {
+    return this.bytes().toString('utf8');
+  }
+
+  /** Its bytes (a view, valid until the batch is settled). */
+  bytes(): Buffer {
+    if (this.arena.released) {
+      throw new TailshipError(ErrorCodes.EVENT_RELEASED, 'an event of a settled batch was read after its batch was released', 'report this as a bug');
+    }
+    return this.buf.subarray(this.from, this.to);
+  }
+}
+
+export class EventArena {
+  /** Pooled chunks, handed back on release. */
+  readonly #chunks: Buffer[] = [];
+  #cur: Buffer | undefined;
+  #used = 0;
+  #released = false;
+
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /**
+   * `event` with its text copied in; an event over a chunk stays as it is (rare: a string in the V8 heap, which
+   * the heap's own accounting frees, where a buffer of its own would wait for a full GC that no longer comes).
+   */
+  store(event: ShipEvent): ShipEvent {
+    if (event instanceof StoredEvent && event.arena === this) return event;
+    const raw = event.raw;
+    if (!this.#room(raw)) return event;
+    const buf = this.#cur!;
+    const at = this.#used;
+    const n = buf.write(raw, at);
+    this.#used = at + n;
+    const membersEnd = !event.isObject || hasReservedKey(raw) ? -1 : at + n - (raw.length - objectEnd(raw));
+    return new StoredEvent(buf, at, at + n, membersEnd, event.isObject, event.time, event.timeNs, event.markers, this);
+  }
+
+  /** The batch is settled: its chunks go back to the pool. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    for (const c of this.#chunks) if (pool.length < POOL_MAX) pool.push(c);
+    this.#chunks.length = 0;
+    this.#cur = undefined;
+  }
+
+  /** Makes the current chunk fit `raw` (false: it is over a chunk). */
+  #room(raw: string): boolean {
+    // A UTF-16 unit takes at most 3 UTF-8 bytes; measure exactly only when the cheap bound does not fit.
+    const left = this.#cur ? this.#cur.length - this.#used : 0;
+    if (raw.length * 3 <= left) return true;
+    const need = Buffer.byteLength(raw);
+    if (need <= left) return true;
+    if (need > CHUNK_BYTES) return false;
+    this.#cur = pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    this.#chunks.push(this.#cur);
+    this.#used = 0;
+    return true;
+  }
+}

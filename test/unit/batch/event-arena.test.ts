@@ -1,0 +1,80 @@
+import { expect, test } from 'vitest';
+import { EventArena, StoredEvent } from '../../../src/batch/event-arena.js';
+import { ErrorCodes } from '../../../src/errors.js';
+import type { ShipEvent } from '../../../src/parse/ship-event.js';
+import { BodyWriter, renderLog, writeLog, writeLogInSlices } from '../../../src/deliver/render.js';
+
+const ev = (raw: string, isObject = true, markers?: Record<string, string>): ShipEvent => ({ raw, isObject, time: 1700000000, timeNs: 5, markers });
+
+const TEXTS = [
+  '{"kind":"Event","auditID":"a-1","stage":"ResponseComplete"}',
+  '{"user":{"username":"zoë"},"note":"日本語 ✓ 😀"}',
+  '{"bad":"\uFFFD\uFFFD"}  ',
+  '{ }',
+  '{}',
+  '{"__time__":1,"x":2}', // our reserved key: rendered whole
+  'not json at all, \u00e9',
+];
+
+test('a stored event reads back the text it was given, whatever its characters, with its other fields', () => {
+  const arena = new EventArena();
+  for (const t of TEXTS) {
+    const plain = ev(t, t.startsWith('{'), { __event_id__: 'abc' });
+    const s = arena.store(plain);
+    expect(s).toBeInstanceOf(StoredEvent);
+    expect(s.raw).toBe(t);
+    expect({ isObject: s.isObject, time: s.time, timeNs: s.timeNs, markers: s.markers }).toEqual({ isObject: plain.isObject, time: plain.time, timeNs: plain.timeNs, markers: plain.markers });
+  }
+});
+
+test('a stored event renders the same bytes as the text it came from', () => {
+  const arena = new EventArena();
+  for (const t of TEXTS) {
+    for (const tag of [undefined, '{"__event_id__":"abc"}']) {
+      const plain = ev(t, t.startsWith('{'));
+      const stored = arena.store(plain);
+      const a = new BodyWriter(16);
+      writeLog(a, stored, tag);
+      const b = new BodyWriter(16);
+      expect(writeLogInSlices(b, stored, tag)).toBeUndefined();
+      const want = renderLog(plain, tag);
+      expect(a.bytes().toString()).toBe(want);
+      expect(b.bytes().toString()).toBe(want);
+    }
+  }
+});
+
+test('events share 64 KiB chunks; one over a chunk is kept as it was', () => {
+  const arena = new EventArena();
+  const a = arena.store(ev('{"a":1}')) as StoredEvent;
+  const b = arena.store(ev('{"b":2}')) as StoredEvent;
+  expect(b.buf).toBe(a.buf);
+  expect(b.from).toBe(a.to);
+  const big = ev(`{"x":"${'y'.repeat(70_000)}"}`);
+  expect(arena.store(big)).toBe(big);
+  // a text that does not fit what is left of the chunk starts the next one
+  const fill = arena.store(ev(`{"x":"${'z'.repeat(65_536 - 10)}"}`)) as StoredEvent;
+  expect(fill.buf).not.toBe(a.buf);
+  expect(fill.from).toBe(0);
+});
+
+test('after release an event cannot be read (a bug would otherwise ship another batch\'s bytes), and its chunk is reused', () => {
+  const arena = new EventArena();
+  const s = arena.store(ev('{"secret":"first batch"}')) as StoredEvent;
+  const chunk = s.buf;
+  arena.release();
+  expect(() => s.raw).toThrowError(expect.objectContaining({ code: ErrorCodes.EVENT_RELEASED }));
+  expect(() => writeLog(new BodyWriter(16), s, undefined)).toThrowError(expect.objectContaining({ code: ErrorCodes.EVENT_RELEASED }));
+  const next = new EventArena().store(ev('{"b":2}')) as StoredEvent;
+  expect(next.buf).toBe(chunk);
+  expect(next.raw).toBe('{"b":2}');
+});
+
+test('storing an event of the same arena again returns it as it is', () => {
+  const arena = new EventArena();
+  const s = arena.store(ev('{"a":1}'));
+  expect(arena.store(s)).toBe(s);
+  const other = new EventArena().store(s) as StoredEvent;
+  expect(other).not.toBe(s);
+  expect(other.raw).toBe('{"a":1}');
+});
