@@ -6,6 +6,7 @@ import { spliceSpans, type Span } from './json-scan.js';
 import { topFields } from './json-top.js';
 import { isObj, type Obj } from './redact/masker.js';
 import { auditStageMetrics } from './metrics-registry.js';
+import { tallyByLabel } from '../observe/counter-tally.js';
 
 /**
  * Keep-but-trim (`--max-event-bytes N`, SPEC §6): an event whose JSON is larger than N bytes is trimmed, never
@@ -106,10 +107,10 @@ export function trimEvent(event: ShipEvent, max: number): ShipEvent {
 /** `--max-event-bytes N`: the stage, or undefined when N is 0 (off). */
 export function createTrimStage(maxEventBytes: number, deps: { registry: Registry }): EventProcessor | undefined {
   if (!(maxEventBytes > 0)) return undefined;
-  const metrics = auditStageMetrics(deps.registry);
+  const trimmedOf = tallyByLabel(auditStageMetrics(deps.registry).trimmed, 'input');
   return (event, ctx) => {
     const out = trimEvent(event, maxEventBytes);
-    if (out !== event) metrics.trimmed.inc({ input: ctx.inputKey });
+    if (out !== event) trimmedOf(ctx.inputKey).n++;
     return out;
   };
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { VERSION } from '../version.js';
+import { tallyByLabel } from './counter-tally.js';
 
 /**
  * Default-collector gauges named `_total` (prom-client's sums of the `{type}` series next to them): Prometheus
@@ -65,15 +66,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     ...livenessMetrics(registers),
   };
   m.buildInfo.set({ version: VERSION, node: process.versions.node }, 1);
-  // per line: the series of an input are looked up once, not hashed from a labels object each time
-  const inputSeries = new Map<string, { lines: { inc(n?: number): void }; bytes: { inc(n?: number): void } }>();
+  // per line: plain additions, added to the counters when they are read
+  const linesOf = tallyByLabel(m.linesRead, 'input');
+  const bytesOf = tallyByLabel(m.bytesRead, 'input');
   return {
     ...m,
     lineRead(input, bytes) {
-      let s = inputSeries.get(input);
-      if (!s) inputSeries.set(input, (s = { lines: m.linesRead.labels({ input }), bytes: m.bytesRead.labels({ input }) }));
-      s.lines.inc();
-      s.bytes.inc(bytes);
+      linesOf(input).n++;
+      bytesOf(input).n += bytes;
     },
     initInput(input) {
       m.linesRead.inc({ input }, 0);

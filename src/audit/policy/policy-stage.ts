@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Counter, type Registry } from 'prom-client';
+import { counterTally, type Tally } from '../../observe/counter-tally.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { ShipEvent } from '../../parse/ship-event.js';
 import type { EventProcessor } from '../../process/stage.js';
@@ -56,11 +57,11 @@ export function loadEvaluator(file: string): { loaded: LoadedPolicy; evaluator: 
 /** The processor of a compiled policy; drops are counted per input. */
 export function createPolicyProcessor(evaluator: Evaluator, deps: PolicyStageDeps): EventProcessor {
   const dropped = eventsDroppedCounter(deps.metrics.registry);
-  const children = new Map<string, { policy: { inc(): void }; stage: { inc(): void } }>();
+  const tallies = new Map<string, { policy: Tally; stage: Tally }>();
   const countDrop = (input: string, reason: 'policy' | 'stage'): void => {
-    let c = children.get(input);
-    if (!c) children.set(input, (c = { policy: dropped.labels(input, 'policy'), stage: dropped.labels(input, 'stage') }));
-    c[reason].inc();
+    let t = tallies.get(input);
+    if (!t) tallies.set(input, (t = { policy: counterTally(dropped, { input, reason: 'policy' }), stage: counterTally(dropped, { input, reason: 'stage' }) }));
+    t[reason].n++;
   };
   return (event: ShipEvent, ctx) => {
     // Not an object (a parse error, a cut line): nothing to evaluate, never lost.

@@ -4,6 +4,7 @@ import type { EventContext, EventProcessor } from '../../process/stage.js';
 import { isObjectSpan, nestedString, spanString, spliceSpans, type Fields, type Span } from '../json-scan.js';
 import { topFields } from '../json-top.js';
 import { auditStageMetrics } from '../metrics-registry.js';
+import { tallyByLabel } from '../../observe/counter-tally.js';
 import { maskFunction, REDACTED, type Masker } from './masker.js';
 import { loadRedactKey, parseRedactList, redactsAnything, type RedactList } from './redact-list.js';
 import { redactSecretLike, redactSecretsByKind } from './secrets.js';
@@ -137,8 +138,8 @@ export function createRedactStage(list: string | RedactList | undefined, keyFile
   const parsed = typeof list === 'object' ? list : parseRedactList(list);
   if (!redactsAnything(parsed)) return undefined;
   const key = keyFile ? loadRedactKey(keyFile) : undefined;
-  const metrics = auditStageMetrics(deps.registry);
-  return createRedactor(parsed, key, (ctx) => metrics.redacted.inc({ input: ctx.inputKey }));
+  const redactedOf = tallyByLabel(auditStageMetrics(deps.registry).redacted, 'input');
+  return createRedactor(parsed, key, (ctx) => redactedOf(ctx.inputKey).n++);
 }
 
 export { REDACTED };
