@@ -15,11 +15,21 @@ import type { ShipEvent } from '../parse/ship-event.js';
  * and throws instead of returning another batch's bytes.
  */
 
-/** Chunk size: the tail a chunk wastes when the next event does not fit is at most one event. */
-const CHUNK_BYTES = 64 << 10;
+/** Chunk size: the tail a chunk wastes when the next event does not fit is at most one event (and a stored
+ *  event fits the room a piece writer keeps, render.ts). */
+export const CHUNK_BYTES = 64 << 10;
+/** Chunks are cut from slabs of this size: over glibc's mmap threshold (the image sets it to 128 KiB), so the
+ *  memory of a slab let go returns to the system instead of staying in the malloc heap. */
+const SLAB_CHUNKS = 4;
 /** Free chunks kept for the next batches (8 MiB); more go to GC. */
 const POOL_MAX = 128;
 const pool: Buffer[] = [];
+/**
+ * Arenas that hold chunks. When the last of them is released nothing is being batched, and the pool is let go:
+ * an agent that caught up on a backlog, then idles or trickles, keeps no batch memory (the pool held ~8 MB
+ * after a backlog, for good). While batches follow each other, the open batch holds chunks and the pool stays.
+ */
+let holding = 0;
 
 /** One event of a sealed batch: its text is the bytes [from, to) of `buf`. */
 export class StoredEvent implements ShipEvent {
@@ -82,9 +92,11 @@ export class EventArena {
   release(): void {
     if (this.#released) return;
     this.#released = true;
+    if (this.#chunks.length > 0) holding--;
     for (const c of this.#chunks) if (pool.length < POOL_MAX) pool.push(c);
     this.#chunks.length = 0;
     this.#cur = undefined;
+    if (holding === 0) pool.length = 0;
   }
 
   /** Makes the current chunk fit `raw` (false: it is over a chunk). */
@@ -95,9 +107,17 @@ export class EventArena {
     const need = Buffer.byteLength(raw);
     if (need <= left) return true;
     if (need > CHUNK_BYTES) return false;
-    this.#cur = pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    if (this.#chunks.length === 0) holding++;
+    this.#cur = pool.pop() ?? newChunk();
     this.#chunks.push(this.#cur);
     this.#used = 0;
     return true;
   }
+}
+
+/** A chunk of a new slab; the slab's other chunks go to the pool. */
+function newChunk(): Buffer {
+  const slab = Buffer.allocUnsafeSlow(CHUNK_BYTES * SLAB_CHUNKS);
+  for (let i = 1; i < SLAB_CHUNKS; i++) pool.push(slab.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
+  return slab.subarray(0, CHUNK_BYTES);
 }

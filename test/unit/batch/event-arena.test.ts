@@ -1,8 +1,20 @@
-import { expect, test } from 'vitest';
-import { EventArena, StoredEvent } from '../../../src/batch/event-arena.js';
+import { afterEach, expect, test } from 'vitest';
+import { CHUNK_BYTES, EventArena as Arena, StoredEvent } from '../../../src/batch/event-arena.js';
 import { ErrorCodes } from '../../../src/errors.js';
 import type { ShipEvent } from '../../../src/parse/ship-event.js';
 import { BodyWriter, renderLog, writeLog, writeLogInSlices } from '../../../src/deliver/render.js';
+
+// every arena of a test is released after it: the pool is let go when no arena holds chunks
+const made: Arena[] = [];
+class EventArena extends Arena {
+  constructor() {
+    super();
+    made.push(this);
+  }
+}
+afterEach(() => {
+  for (const a of made.splice(0)) a.release();
+});
 
 const ev = (raw: string, isObject = true, markers?: Record<string, string>): ShipEvent => ({ raw, isObject, time: 1700000000, timeNs: 5, markers });
 
@@ -45,20 +57,23 @@ test('a stored event renders the same bytes as the text it came from', () => {
 });
 
 test('events share 64 KiB chunks; one over a chunk is kept as it was', () => {
+  expect(CHUNK_BYTES).toBe(64 * 1024); // the room a piece writer keeps (render.ts)
   const arena = new EventArena();
   const a = arena.store(ev('{"a":1}')) as StoredEvent;
   const b = arena.store(ev('{"b":2}')) as StoredEvent;
   expect(b.buf).toBe(a.buf);
   expect(b.from).toBe(a.to);
-  const big = ev(`{"x":"${'y'.repeat(70_000)}"}`);
+  const big = ev(`{"x":"${'y'.repeat(CHUNK_BYTES)}"}`);
   expect(arena.store(big)).toBe(big);
   // a text that does not fit what is left of the chunk starts the next one
-  const fill = arena.store(ev(`{"x":"${'z'.repeat(65_536 - 10)}"}`)) as StoredEvent;
+  const fill = arena.store(ev(`{"x":"${'z'.repeat(CHUNK_BYTES - 10)}"}`)) as StoredEvent;
   expect(fill.buf).not.toBe(a.buf);
   expect(fill.from).toBe(0);
 });
 
 test('after release an event cannot be read (a bug would otherwise ship another batch\'s bytes), and its chunk is reused', () => {
+  const open = new EventArena(); // the next batch, already open: the pool stays
+  open.store(ev('{"open":1}'));
   const arena = new EventArena();
   const s = arena.store(ev('{"secret":"first batch"}')) as StoredEvent;
   const chunk = s.buf;
@@ -77,4 +92,20 @@ test('storing an event of the same arena again returns it as it is', () => {
   const other = new EventArena().store(s) as StoredEvent;
   expect(other).not.toBe(s);
   expect(other.raw).toBe('{"a":1}');
+});
+
+test('when no arena holds chunks any more, the pool is let go (an idle agent keeps no batch memory)', () => {
+  const first = new EventArena();
+  const a = first.store(ev('{"a":1}')) as StoredEvent;
+  first.release(); // nothing else holds chunks: the slab goes to GC
+  const again = new EventArena().store(ev('{"b":2}')) as StoredEvent;
+  expect(again.buf.buffer).not.toBe(a.buf.buffer);
+});
+
+test('chunks are cut from slabs, and a released chunk is the next one taken', () => {
+  const open = new EventArena();
+  const a = open.store(ev('{"a":1}')) as StoredEvent;
+  const others = [1, 2, 3].map(() => new EventArena().store(ev('{"b":2}')) as StoredEvent);
+  for (const o of others) expect(o.buf.buffer).toBe(a.buf.buffer); // one slab, four chunks
+  expect(new Set([a, ...others].map((e) => e.buf.byteOffset)).size).toBe(4);
 });
