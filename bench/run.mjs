@@ -1,5 +1,6 @@
 // tailship benchmark (issue 6). `npm run bench -- [--size 1G] [--runs 3] [--only http,http-plain,file,limits,fluent-bit]
 //                                              [--steady] [--steady-seconds 60] [--profile http|http-plain|file]
+//                                              [--idle] [--idle-events 1000] [--idle-seconds 60]
 //                                              [--store-delay MS: the store answers each batch MS later]
 //                                              [--launch node|command: `node dist/cli.js` with no node flags, or
 //                                               dist/cli.js executed through its shebang; default: node + the shebang's flags]`
@@ -548,6 +549,55 @@ async function steady() {
   return res;
 }
 
+// ---- idle -----------------------------------------------------------------------------------------------------
+
+/**
+ * `--idle`: tailship as deployed (metrics server on) ships `--idle-events` events (1000), then nothing moves for
+ * `--idle-seconds` (60) from its start: CPU over the second half, RSS at the end (after the GC that idling lets V8
+ * do) and the peak. Every event must arrive first, so the figure is an agent that has shipped, not one that never read.
+ */
+async function idle() {
+  const seconds = Number(opt('--idle-seconds', '60'));
+  const count = Number(opt('--idle-events', '1000'));
+  const dir = freshDir('idle');
+  const logDir = path.join(dir, 'log');
+  fs.mkdirSync(logDir);
+  const active = path.join(logDir, 'kubernetes.audit');
+  const store = await startStore({ expected: new Map() });
+  store.reset();
+  const gen = createAuditStream(SEED + 2000, Date.now() * 1000);
+  const lines = [];
+  for (let i = 0; i < count; i++) {
+    const line = gen.next();
+    lines.push(line);
+    const a = line.indexOf('"auditID":"') + 11;
+    const st = line.indexOf('"stage":"', a) + 9;
+    store.expected.set(`${line.slice(a, line.indexOf('"', a))}|${line.slice(st, line.indexOf('"', st))}`, 0);
+  }
+  fs.writeFileSync(active, lines.join(''), { mode: 0o600 });
+  const env = writeEnv(dir, active);
+  const args = [...NODE_ARGS, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', '127.0.0.1:0', ...AGENT_ARGS];
+  const errFd = fs.openSync(path.join(dir, 'tailship.log'), 'w');
+  const child = spawn(process.execPath, args, { env: AGENT_ENV, stdio: ['ignore', errFd, errFd] });
+  fs.closeSync(errFd);
+  const exited = new Promise((r) => child.on('exit', r));
+  const t0 = performance.now();
+  const sleepUntil = (s) => new Promise((r) => setTimeout(r, Math.max(0, t0 + s * 1000 - performance.now())));
+  while (store.state.distinct < store.expected.size && performance.now() - t0 < seconds * 500) await new Promise((r) => setTimeout(r, 50));
+  const shippedAfter = (performance.now() - t0) / 1000;
+  const agent = LAUNCH === 'node' ? await relaunchedChild(child.pid) : child.pid;
+  await sleepUntil(seconds / 2);
+  const c0 = { t: performance.now(), cpu: procStat(agent)?.cpu ?? 0 };
+  await sleepUntil(seconds);
+  const end = procStat(agent);
+  const cpuPct = (100 * ((end?.cpu ?? 0) - c0.cpu)) / ((performance.now() - c0.t) / 1000);
+  child.kill('SIGTERM');
+  await exited;
+  await store.close();
+  if (!KEEP) fs.rmSync(logDir, { recursive: true, force: true });
+  return { seconds, events: count, shippedAfterSeconds: +shippedAfter.toFixed(2), missing: store.expected.size - store.state.distinct, cpuPercentOfOneCore: +cpuPct.toFixed(2), rssMB: +((end?.rss ?? 0) / 1e6).toFixed(1), peakRssMB: +((end?.hwm ?? 0) / 1e6).toFixed(1) };
+}
+
 /** The relaunched agent under a relay `pid` (waits for it up to 10 s), or `pid` itself if none appears (execve). */
 async function relaunchedChild(pid) {
   for (const t = Date.now(); Date.now() - t < 10_000; await new Promise((r) => setTimeout(r, 50))) {
@@ -577,6 +627,13 @@ async function main() {
       : `tailship runs as: node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')} (node flags from ${LAUNCH === 'node' ? '--launch node: none' : NODE_ARGS_GIVEN ? '--node-args' : "the command's shebang"})`,
   );
 
+  if (flag('--idle')) {
+    const r = await idle();
+    console.log(JSON.stringify({ machine: m, idle: r, loadAfter: os.loadavg().map((x) => +x.toFixed(2)) }, null, 2));
+    console.log(`\nidle: ${r.events} events shipped in ${r.shippedAfterSeconds} s (${r.missing} missing), then ${r.seconds} s from the start: tailship ${r.cpuPercentOfOneCore} % of one core over the second half, RSS ${r.rssMB} MB at the end, peak ${r.peakRssMB} MB`);
+    if (r.missing > 0) process.exitCode = 1;
+    return;
+  }
   if (flag('--steady')) {
     const r = await steady();
     const { profile, ...rest } = r;
