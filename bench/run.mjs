@@ -432,27 +432,45 @@ function machine() {
   };
 }
 
+// ---- steady and idle: one agent on a log directory of its own ------------------------------------------------
+
+/** A fresh run directory with an empty `log/` and the active file's path in it. */
+function logRunDir(name) {
+  const dir = freshDir(name);
+  const logDir = path.join(dir, 'log');
+  fs.mkdirSync(logDir);
+  return { dir, logDir, active: path.join(logDir, 'kubernetes.audit') };
+}
+
+/** The store's key of a generated event line: `auditID|stage`. */
+function auditKey(line) {
+  const a = line.indexOf('"auditID":"') + 11;
+  const st = line.indexOf('"stage":"', a) + 9;
+  return `${line.slice(a, line.indexOf('"', a))}|${line.slice(st, line.indexOf('"', st))}`;
+}
+
+/** Starts node with its flags (NODE_ARGS) and `args` (the CLI and its arguments), output in `dir/tailship.log`. */
+function spawnAgent(dir, args) {
+  const errFd = fs.openSync(path.join(dir, 'tailship.log'), 'w');
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], { env: AGENT_ENV, stdio: ['ignore', errFd, errFd] });
+  fs.closeSync(errFd);
+  return { child, exited: new Promise((r) => child.on('exit', r)) };
+}
+
 // ---- steady state -------------------------------------------------------------------------------------------
 
 async function steady() {
   const seconds = Number(opt('--steady-seconds', '60'));
   const rate = parseSize(opt('--steady-rate', '10000000'));
   const rotateAt = parseSize(opt('--steady-rotate', '100M'));
-  const dir = freshDir('steady');
-  const logDir = path.join(dir, 'log');
-  fs.mkdirSync(logDir);
-  const active = path.join(logDir, 'kubernetes.audit');
+  const { dir, logDir, active } = logRunDir('steady');
   let fd = fs.openSync(active, 'w', 0o600);
   let size = 0;
   const store = await startStore({ expected: new Map() });
   store.reset();
   const env = writeEnv(dir, active);
   const profDir = path.join(dir, 'prof');
-  const args = [...NODE_ARGS, ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', 'off', ...AGENT_ARGS];
-  const errFd = fs.openSync(path.join(dir, 'tailship.log'), 'w');
-  const child = spawn(process.execPath, args, { env: AGENT_ENV, stdio: ['ignore', errFd, errFd] });
-  fs.closeSync(errFd);
-  const exited = new Promise((r) => child.on('exit', r));
+  const { child, exited } = spawnAgent(dir, [...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', 'off', ...AGENT_ARGS]);
   await new Promise((r) => setTimeout(r, 1500));
   // `--launch node` on a Node without process.execve: the process started is a relay and the agent its child.
   // RSS is the agent's (the relay's is reported beside it); CPU is both.
@@ -495,9 +513,7 @@ async function steady() {
         size += line.length;
         written += line.length;
         events++;
-        const a = line.indexOf('"auditID":"') + 11;
-        const st = line.indexOf('"stage":"', a) + 9;
-        store.expected.set(`${line.slice(a, line.indexOf('"', a))}|${line.slice(st, line.indexOf('"', st))}`, 0);
+        store.expected.set(auditKey(line), 0);
         pending = gen.next();
       }
     }, 5);
@@ -559,10 +575,7 @@ async function steady() {
 async function idle() {
   const seconds = Number(opt('--idle-seconds', '60'));
   const count = Number(opt('--idle-events', '1000'));
-  const dir = freshDir('idle');
-  const logDir = path.join(dir, 'log');
-  fs.mkdirSync(logDir);
-  const active = path.join(logDir, 'kubernetes.audit');
+  const { dir, logDir, active } = logRunDir('idle');
   const store = await startStore({ expected: new Map() });
   store.reset();
   const gen = createAuditStream(SEED + 2000, Date.now() * 1000);
@@ -570,17 +583,11 @@ async function idle() {
   for (let i = 0; i < count; i++) {
     const line = gen.next();
     lines.push(line);
-    const a = line.indexOf('"auditID":"') + 11;
-    const st = line.indexOf('"stage":"', a) + 9;
-    store.expected.set(`${line.slice(a, line.indexOf('"', a))}|${line.slice(st, line.indexOf('"', st))}`, 0);
+    store.expected.set(auditKey(line), 0);
   }
   fs.writeFileSync(active, lines.join(''), { mode: 0o600 });
   const env = writeEnv(dir, active);
-  const args = [...NODE_ARGS, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', '127.0.0.1:0', ...AGENT_ARGS];
-  const errFd = fs.openSync(path.join(dir, 'tailship.log'), 'w');
-  const child = spawn(process.execPath, args, { env: AGENT_ENV, stdio: ['ignore', errFd, errFd] });
-  fs.closeSync(errFd);
-  const exited = new Promise((r) => child.on('exit', r));
+  const { child, exited } = spawnAgent(dir, [CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', '127.0.0.1:0', ...AGENT_ARGS]);
   const t0 = performance.now();
   const sleepUntil = (s) => new Promise((r) => setTimeout(r, Math.max(0, t0 + s * 1000 - performance.now())));
   while (store.state.distinct < store.expected.size && performance.now() - t0 < seconds * 500) await new Promise((r) => setTimeout(r, 50));

@@ -1,11 +1,12 @@
 import type { Registry } from 'prom-client';
+import { counterTally, type Tally } from '../observe/counter-tally.js';
 import { eventTime } from '../parse/parse-line.js';
 import type { EventProcessor } from '../process/stage.js';
 import { nestedNumber, nestedString, nestedStrings, spanString, type Fields } from './json-scan.js';
 import { isIndexed, topFields } from './json-top.js';
 import { tailStrings } from './json-tail.js';
 import { tableFacts, type AuditFacts, type TableFacts } from './audit-facts-table.js';
-import { auditStageMetrics, newDurationTally, tallyDuration, type AuditEventsSlot } from './metrics-registry.js';
+import { auditStageMetrics, newDurationTally, tallyDuration } from './metrics-registry.js';
 
 /**
  * Audit-derived metrics (SPEC §6), from the events as read (the first stage, before the policy): requests by
@@ -146,7 +147,7 @@ export function createAuditMetricsStage(registry: Registry): EventProcessor {
     const verb = verbLabel(f.verb);
     const c = codeClassIndex(f.code);
     const at = slotIndex(verb, c, userKind);
-    const slot: AuditEventsSlot = (tally[at] ??= { labels: { verb, code_class: CODE_CLASSES[c]!, user_kind: userKind }, n: 0 });
+    const slot: Tally = (tally[at] ??= counterTally(m.auditEvents, { verb, code_class: CODE_CLASSES[c]!, user_kind: userKind }));
     slot.n++;
     if (f.stage === 'ResponseComplete') {
       let d: number | undefined;

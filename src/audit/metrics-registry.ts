@@ -1,4 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Tally } from '../observe/counter-tally.js';
 
 /**
  * The metrics of the audit stages (SPEC §6), made once per registry: an agent has one registry, tests make many,
@@ -11,10 +12,10 @@ export interface AuditStageMetrics {
   requestDuration: Histogram<'verb'>;
   sensitive: Counter<'kind'>;
   /**
-   * tailship_audit_events_total as plain counts, one slot per label set (index from the stage): counted on every
-   * event without prom-client's per-call label hashing, handed to the counter when it is collected (scrape).
+   * tailship_audit_events_total's tallies (observe/counter-tally.ts), one slot per label set (index from the
+   * stage): counted on every event without prom-client's per-call label hashing.
    */
-  auditEventsTally: Array<AuditEventsSlot | undefined>;
+  auditEventsTally: Array<Tally | undefined>;
   /** tailship_audit_request_duration_seconds the same way, per verb: prom-client's observe hashed the labels of
    *  every ResponseComplete event (3 % of the main thread of a backlog). */
   durationTally: Map<string, DurationTally>;
@@ -67,11 +68,6 @@ function flushDurations(h: Histogram<'verb'>, tallies: Map<string, DurationTally
   }
 }
 
-export interface AuditEventsSlot {
-  labels: { verb: string; code_class: string; user_kind: string };
-  n: number;
-}
-
 const byRegistry = new WeakMap<Registry, AuditStageMetrics>();
 
 /** Latency buckets in seconds: the API server's own request buckets, then long-running requests (watch, exec). */
@@ -81,7 +77,7 @@ export function auditStageMetrics(registry: Registry): AuditStageMetrics {
   let m = byRegistry.get(registry);
   if (m) return m;
   const registers = [registry];
-  const tally: Array<AuditEventsSlot | undefined> = [];
+  const tally: Array<Tally | undefined> = [];
   const durations = new Map<string, DurationTally>();
   m = {
     auditEventsTally: tally,
@@ -103,14 +99,6 @@ export function auditStageMetrics(registry: Registry): AuditStageMetrics {
       help: 'Audit events as read (before the policy), by verb, response code class and kind of user (no user names).',
       labelNames: ['verb', 'code_class', 'user_kind'],
       registers,
-      collect() {
-        for (const slot of tally) {
-          if (slot && slot.n > 0) {
-            this.inc(slot.labels, slot.n);
-            slot.n = 0;
-          }
-        }
-      },
     }),
     requestDuration: new Histogram({
       name: 'tailship_audit_request_duration_seconds',

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
+import { tallyByLabel } from '../observe/counter-tally.js';
 import type { ShipEvent } from '../parse/ship-event.js';
 import type { EventProcessor } from '../process/stage.js';
 import { spliceSpans, type Span } from './json-scan.js';
 import { topFields } from './json-top.js';
 import { isObj, type Obj } from './redact/masker.js';
 import { auditStageMetrics } from './metrics-registry.js';
-import { tallyByLabel } from '../observe/counter-tally.js';
 
 /**
  * Keep-but-trim (`--max-event-bytes N`, SPEC §6): an event whose JSON is larger than N bytes is trimmed, never

@@ -1,10 +1,10 @@
 import type { Registry } from 'prom-client';
+import { tallyByLabel } from '../../observe/counter-tally.js';
 import type { ShipEvent } from '../../parse/ship-event.js';
 import type { EventContext, EventProcessor } from '../../process/stage.js';
 import { isObjectSpan, nestedString, spanString, spliceSpans, type Fields, type Span } from '../json-scan.js';
 import { topFields } from '../json-top.js';
 import { auditStageMetrics } from '../metrics-registry.js';
-import { tallyByLabel } from '../../observe/counter-tally.js';
 import { maskFunction, REDACTED, type Masker } from './masker.js';
 import { loadRedactKey, parseRedactList, redactsAnything, type RedactList } from './redact-list.js';
 import { redactSecretLike, redactSecretsByKind } from './secrets.js';
