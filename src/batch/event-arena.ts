@@ -31,15 +31,18 @@ const pool: Buffer[] = [];
  */
 let holding = 0;
 
-/** One event of a sealed batch: its text is the bytes [from, to) of `buf`. */
+/** One event of a sealed batch: its text is the bytes [from, to) of `buf`, then the chunks of `rest`, if any. */
 export class StoredEvent implements ShipEvent {
   constructor(
     readonly buf: Buffer,
     readonly from: number,
     readonly to: number,
-    /** Byte offset where the object's own members end (before its closing brace), or -1 when it is rendered
-     *  whole (not an object, or an object with our reserved keys: render.ts). */
-    readonly membersEnd: number,
+    /** The text's further bytes, one view per chunk, for a text over what one chunk holds (else undefined).
+     *  Each piece holds whole characters. */
+    readonly rest: readonly Buffer[] | undefined,
+    /** How many bytes of the text are the object's own members (all before its closing brace), or -1 when it
+     *  is rendered whole (not an object, or an object with our reserved keys: render.ts). */
+    readonly membersBytes: number,
     readonly isObject: boolean,
     readonly time: number,
     readonly timeNs: number,
@@ -49,17 +52,40 @@ export class StoredEvent implements ShipEvent {
 
   /** The text, decoded anew at each read (callers keep it while they need it). */
   get raw(): string {
-    return this.bytes().toString('utf8');
+    let text = this.bytes().toString('utf8');
+    if (this.rest) for (const piece of this.rest) text += piece.toString('utf8');
+    return text;
   }
 
-  /** Its bytes (a view, valid until the batch is settled). */
+  /** The bytes in `buf` (a view, valid until the batch is settled; the whole text unless `rest` is set). */
   bytes(): Buffer {
+    this.assertLive();
+    return this.buf.subarray(this.from, this.to);
+  }
+
+  /** Throws when the batch was settled: its chunks may hold another batch's bytes by now. */
+  assertLive(): void {
     if (this.arena.released) {
       throw new TailshipError(ErrorCodes.EVENT_RELEASED, 'an event of a settled batch was read after its batch was released', 'report this as a bug');
     }
-    return this.buf.subarray(this.from, this.to);
+  }
+
+  /** The byte at `i` of the text. */
+  byteAt(i: number): number | undefined {
+    if (this.from + i < this.to || !this.rest) return this.buf[this.from + i];
+    i -= this.to - this.from;
+    for (const piece of this.rest) {
+      if (i < piece.length) return piece[i];
+      i -= piece.length;
+    }
+    return undefined;
   }
 }
+
+/** Writes texts over what is left of a chunk a piece at a time (`encodeInto` says how much of the text it took). */
+const encoder = new TextEncoder();
+/** The most bytes one character takes in UTF-8: a piece is started only where at least this much room is left. */
+const MAX_CHAR_BYTES = 4;
 
 export class EventArena {
   /** Pooled chunks, handed back on release. */
@@ -72,20 +98,19 @@ export class EventArena {
     return this.#released;
   }
 
-  /**
-   * `event` with its text copied in; an event over a chunk stays as it is (rare: a string in the V8 heap, which
-   * the heap's own accounting frees, where a buffer of its own would wait for a full GC that no longer comes).
-   */
+  /** `event` with its text copied in: into what is left of the current chunk, or across as many as it needs. */
   store(event: ShipEvent): ShipEvent {
     if (event instanceof StoredEvent && event.arena === this) return event;
     const raw = event.raw;
-    if (!this.#room(raw)) return event;
+    const membersChars = !event.isObject || hasReservedKey(raw) ? -1 : objectEnd(raw);
+    if (!this.#room(raw)) return this.#storeAcross(event, raw, membersChars);
     const buf = this.#cur!;
     const at = this.#used;
     const n = buf.write(raw, at);
     this.#used = at + n;
-    const membersEnd = !event.isObject || hasReservedKey(raw) ? -1 : at + n - (raw.length - objectEnd(raw));
-    return new StoredEvent(buf, at, at + n, membersEnd, event.isObject, event.time, event.timeNs, event.markers, this);
+    // what follows the members (the brace and any whitespace) is ASCII: as many bytes as characters
+    const membersBytes = membersChars < 0 ? -1 : n - (raw.length - membersChars);
+    return new StoredEvent(buf, at, at + n, undefined, membersBytes, event.isObject, event.time, event.timeNs, event.markers, this);
   }
 
   /** The batch is settled: its chunks go back to the pool. */
@@ -99,19 +124,46 @@ export class EventArena {
     if (holding === 0) pool.length = 0;
   }
 
-  /** Makes the current chunk fit `raw` (false: it is over a chunk). */
+  /** Whether `raw` fits what is left of the current chunk, which is replaced when it does not and `raw` fits a chunk. */
   #room(raw: string): boolean {
     // A UTF-16 unit takes at most 3 UTF-8 bytes; measure exactly only when the cheap bound does not fit.
-    const left = this.#cur ? this.#cur.length - this.#used : 0;
+    const left = this.#cur ? this.#cur.length - this.#used : -1;
     if (raw.length * 3 <= left) return true;
     const need = Buffer.byteLength(raw);
     if (need <= left) return true;
     if (need > CHUNK_BYTES) return false;
+    this.#nextChunk();
+    return true;
+  }
+
+  /**
+   * A text over a chunk (a big response body in the event: ~11 % of a realistic log's bytes are in lines over
+   * 128 KiB), written from what is left of the current chunk on. Kept as a string, it stayed in the V8 heap for
+   * as long as its batch was in flight: promoted, and freed only by the next full GC (~1 MB/s at 10 MB/s read).
+   */
+  #storeAcross(event: ShipEvent, raw: string, membersChars: number): StoredEvent {
+    const pieces: Buffer[] = [];
+    let read = 0;
+    let total = 0;
+    while (read < raw.length) {
+      if (!this.#cur || this.#cur.length - this.#used < MAX_CHAR_BYTES) this.#nextChunk();
+      const cur = this.#cur!;
+      const r = encoder.encodeInto(read === 0 ? raw : raw.slice(read), cur.subarray(this.#used));
+      pieces.push(cur.subarray(this.#used, this.#used + r.written));
+      this.#used += r.written;
+      read += r.read;
+      total += r.written;
+    }
+    const first = pieces.shift()!;
+    const membersBytes = membersChars < 0 ? -1 : total - (raw.length - membersChars);
+    return new StoredEvent(first, 0, first.length, pieces, membersBytes, event.isObject, event.time, event.timeNs, event.markers, this);
+  }
+
+  #nextChunk(): void {
     if (this.#chunks.length === 0) holding++;
     this.#cur = pool.pop() ?? newChunk();
     this.#chunks.push(this.#cur);
     this.#used = 0;
-    return true;
   }
 }
 

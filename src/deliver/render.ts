@@ -156,8 +156,10 @@ export class BodyWriter {
 
 /** Writes exactly the bytes of `renderLog(event, tagJson)`, without building the log as one string. */
 export function writeLog(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): void {
-  if (event instanceof StoredEvent && event.membersEnd >= 0) {
-    writeStoredMembers(w, event);
+  if (event instanceof StoredEvent && event.membersBytes >= 0) {
+    event.assertLive();
+    if (!event.rest) w.writeBytes(event.buf, event.from, event.from + event.membersBytes);
+    else for (const _ of writeStoredMembers(w, event));
     writeTail(w, event, tagJson);
     return;
   }
@@ -182,23 +184,41 @@ export const SLICE_CHARS = 21_845;
  * SLICE_CHARS, returns the generator that writes the same bytes a slice at a time (run it with `yield*`).
  */
 export function writeLogInSlices(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): Generator<void, void, void> | undefined {
-  // a stored event is at most one arena chunk (64 KiB): within the room a piece writer keeps
-  if ((event instanceof StoredEvent && event.membersEnd >= 0) || event.raw.length <= SLICE_CHARS) {
+  if (event instanceof StoredEvent && event.membersBytes >= 0) {
+    // each piece of a stored event is at most one arena chunk (64 KiB): within the room a piece writer keeps
+    if (!event.rest) writeLog(w, event, tagJson);
+    else return writeStoredInSlices(w, event, tagJson);
+    return undefined;
+  }
+  if (event.raw.length <= SLICE_CHARS) {
     writeLog(w, event, tagJson);
     return undefined;
   }
   return writeBigLog(w, event, tagJson);
 }
 
-/** A stored event's own members, as bytes (checked: its batch must not be settled yet). */
-function writeStoredMembers(w: BodyWriter, event: StoredEvent): void {
-  event.bytes(); // throws for an event of a released batch
-  w.writeBytes(event.buf, event.from, event.membersEnd);
+function* writeStoredInSlices(w: BodyWriter, event: StoredEvent, tagJson: string | undefined): Generator<void, void, void> {
+  yield* writeStoredMembers(w, event);
+  writeTail(w, event, tagJson);
 }
 
-/** writeLogTail for a stored event, whose members end at byte `membersEnd`. */
+/** A stored event's own members, as bytes, yielding between its chunks (checked: its batch must not be settled yet). */
+function* writeStoredMembers(w: BodyWriter, event: StoredEvent): Generator<void, void, void> {
+  const first = event.bytes(); // throws for an event of a released batch
+  let left = event.membersBytes;
+  w.writeBytes(first, 0, Math.min(left, first.length));
+  left -= first.length;
+  for (const piece of event.rest ?? []) {
+    if (left <= 0) return;
+    yield;
+    w.writeBytes(piece, 0, Math.min(left, piece.length));
+    left -= piece.length;
+  }
+}
+
+/** writeLogTail for a stored event, whose members are its first `membersBytes` bytes. */
 function writeTail(w: BodyWriter, event: StoredEvent, tagJson: string | undefined): void {
-  writeOurKeys(w, event.time, tagJson, event.buf[event.membersEnd - 1] === 0x7b);
+  writeOurKeys(w, event.time, tagJson, event.byteAt(event.membersBytes - 1) === 0x7b);
 }
 
 function* writeBigLog(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): Generator<void, void, void> {

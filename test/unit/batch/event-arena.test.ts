@@ -56,19 +56,70 @@ test('a stored event renders the same bytes as the text it came from', () => {
   }
 });
 
-test('events share 64 KiB chunks; one over a chunk is kept as it was', () => {
+test('events share 64 KiB chunks; a text that does not fit what is left starts the next one', () => {
   expect(CHUNK_BYTES).toBe(64 * 1024); // the room a piece writer keeps (render.ts)
   const arena = new EventArena();
   const a = arena.store(ev('{"a":1}')) as StoredEvent;
   const b = arena.store(ev('{"b":2}')) as StoredEvent;
   expect(b.buf).toBe(a.buf);
   expect(b.from).toBe(a.to);
-  const big = ev(`{"x":"${'y'.repeat(CHUNK_BYTES)}"}`);
-  expect(arena.store(big)).toBe(big);
-  // a text that does not fit what is left of the chunk starts the next one
   const fill = arena.store(ev(`{"x":"${'z'.repeat(CHUNK_BYTES - 10)}"}`)) as StoredEvent;
   expect(fill.buf).not.toBe(a.buf);
   expect(fill.from).toBe(0);
+  expect(fill.rest).toBeUndefined();
+});
+
+/** Runs a slice generator to its end; how many times it yielded. */
+function drain(g: Generator<void, void, void> | undefined): number {
+  let n = 0;
+  if (g) for (const _ of g) n++;
+  return n;
+}
+
+test('a text over a chunk is stored across chunks, never splitting a character, and renders the same bytes', () => {
+  // 4-byte characters at every alignment against the chunk ends, a reserved key, a text that is no object
+  const texts = [
+    `{"x":"${'y'.repeat(3 * CHUNK_BYTES)}"}`,
+    `{"x":"${'😀é日'.repeat(CHUNK_BYTES / 3)}" }  `,
+    `{"__tag__":1,"x":"${'y'.repeat(CHUNK_BYTES)}"}`,
+    `plain ${'😀'.repeat(CHUNK_BYTES / 2)}`,
+  ];
+  for (const t of texts) {
+    const arena = new EventArena();
+    arena.store(ev('{"before":1}')); // the big text starts in what is left of this chunk
+    const plain = ev(t, t.startsWith('{'), { __event_id__: 'abc' });
+    const s = arena.store(plain) as StoredEvent;
+    expect(s).toBeInstanceOf(StoredEvent);
+    expect(s.rest!.length).toBeGreaterThan(0);
+    for (const piece of [s.bytes(), ...s.rest!]) {
+      expect(piece.length).toBeLessThanOrEqual(CHUNK_BYTES);
+      expect(Buffer.from(piece.toString('utf8')).equals(piece)).toBe(true); // whole characters only
+    }
+    expect(s.raw).toBe(t);
+    const want = renderLog(plain, '{"__event_id__":"abc"}');
+    const a = new BodyWriter(16);
+    writeLog(a, s, '{"__event_id__":"abc"}');
+    expect(a.bytes().toString()).toBe(want);
+    const b = new BodyWriter(16);
+    expect(drain(writeLogInSlices(b, s, '{"__event_id__":"abc"}'))).toBeGreaterThan(0);
+    expect(b.bytes().toString()).toBe(want);
+    // the next event goes on in the last chunk of the big one
+    const after = arena.store(ev('{"after":1}')) as StoredEvent;
+    const last = s.rest!.at(-1)!;
+    expect(after.buf.buffer).toBe(last.buffer);
+    expect(after.from).toBe(last.byteOffset - after.buf.byteOffset + last.length);
+    expect(after.raw).toBe('{"after":1}');
+  }
+});
+
+test('an event stored across chunks cannot be read after its batch was released', () => {
+  const open = new EventArena();
+  open.store(ev('{"open":1}'));
+  const arena = new EventArena();
+  const s = arena.store(ev(`{"x":"${'y'.repeat(2 * CHUNK_BYTES)}"}`)) as StoredEvent;
+  arena.release();
+  expect(() => s.raw).toThrowError(expect.objectContaining({ code: ErrorCodes.EVENT_RELEASED }));
+  expect(() => drain(writeLogInSlices(new BodyWriter(16), s, undefined))).toThrowError(expect.objectContaining({ code: ErrorCodes.EVENT_RELEASED }));
 });
 
 test('after release an event cannot be read (a bug would otherwise ship another batch\'s bytes), and its chunk is reused', () => {
