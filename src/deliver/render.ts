@@ -158,6 +158,7 @@ export class BodyWriter {
 export function writeLog(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): void {
   if (event instanceof StoredEvent && event.membersBytes >= 0) {
     event.assertLive();
+    // one chunk (nearly every event): its bytes at once, no generator per event on the hot path
     if (!event.rest) w.writeBytes(event.buf, event.from, event.from + event.membersBytes);
     else for (const _ of writeStoredMembers(w, event));
     writeTail(w, event, tagJson);
@@ -186,15 +187,10 @@ export const SLICE_CHARS = 21_845;
 export function writeLogInSlices(w: BodyWriter, event: ShipEvent, tagJson: string | undefined): Generator<void, void, void> | undefined {
   if (event instanceof StoredEvent && event.membersBytes >= 0) {
     // each piece of a stored event is at most one arena chunk (64 KiB): within the room a piece writer keeps
-    if (!event.rest) writeLog(w, event, tagJson);
-    else return writeStoredInSlices(w, event, tagJson);
-    return undefined;
-  }
-  if (event.raw.length <= SLICE_CHARS) {
-    writeLog(w, event, tagJson);
-    return undefined;
-  }
-  return writeBigLog(w, event, tagJson);
+    if (event.rest) return writeStoredInSlices(w, event, tagJson);
+  } else if (event.raw.length > SLICE_CHARS) return writeBigLog(w, event, tagJson);
+  writeLog(w, event, tagJson);
+  return undefined;
 }
 
 function* writeStoredInSlices(w: BodyWriter, event: StoredEvent, tagJson: string | undefined): Generator<void, void, void> {
