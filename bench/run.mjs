@@ -3,7 +3,7 @@
 //                                              [--idle] [--idle-events 1000] [--idle-seconds 60]
 //                                              [--store-delay MS: the store answers each batch MS later]
 //                                              [--launch node|command: `node dist/cli.js` with no node flags, or
-//                                               dist/cli.js executed through its shebang; default: node + the shebang's flags]`
+//                                               the `tailship` command (bin/tailship); default: node + its flags]`
 // See bench/README.md for what each row means and the latest figures.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +19,8 @@ const BENCH = path.join(ROOT, 'bench');
 const OUT = path.join(BENCH, 'out');
 /** BENCH_CLI=path/to/cli.js measures another build (experiments on a copy of dist/). */
 const CLI = process.env.BENCH_CLI ? path.resolve(process.env.BENCH_CLI) : path.join(ROOT, 'dist', 'cli.js');
+/** The `tailship` command; always this checkout's (with BENCH_CLI, `--launch command` still runs dist/cli.js). */
+const LAUNCHER = path.join(ROOT, 'bin', 'tailship');
 const TIME = '/usr/bin/time';
 const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux; /proc stat times are in these ticks
 
@@ -39,37 +41,32 @@ const PROFILE = opt('--profile', undefined);
 /** Extra tailship flags and node flags for every tailship run (experiments: `--agent-args "--max-inflight-bytes 16M"`). */
 const AGENT_ARGS = (opt('--agent-args', '') || '').split(' ').filter(Boolean);
 /**
- * What the `tailship` command's shebang sets (`#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-old-space-size=100 …`):
- * the variables before `node` and node's flags after it, so that the bench measures what ships; `--node-args`
- * replaces both.
+ * What the `tailship` command (bin/tailship) sets: the malloc variables it exports (`K="${K:-V}"`) and node's
+ * flags (`exec node FLAGS -- …/dist/cli.js`), so that the bench measures what ships; `--node-args` replaces both.
  */
-function shebang() {
-  let first = '';
+function shippedLaunch() {
+  let script = '';
   try {
-    first = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0];
+    script = fs.readFileSync(LAUNCHER, 'utf8');
   } catch {
-    // no dist/cli.js: nothing set
+    // no bin/tailship: nothing set
   }
-  const m = /^#!(?:\S*env\s+-S\s+)?(.*?)\bnode\b(.*)$/.exec(first);
-  const words = (t) => t.trim().split(/\s+/).filter(Boolean);
-  return {
-    env: Object.fromEntries((m ? words(m[1]) : []).filter((a) => /^[A-Z_][A-Z0-9_]*=/.test(a)).map((a) => a.split(/=(.*)/s).slice(0, 2))),
-    nodeArgs: m ? words(m[2]).filter((a) => a.startsWith('--') && a !== '--') : [],
-  };
+  const env = Object.fromEntries([...script.matchAll(/\b([A-Z_][A-Z0-9_]*)="\$\{\1:-([^}]*)\}"/g)].map((m) => [m[1], m[2]]));
+  const flags = /^exec node (.*?) -- /m.exec(script)?.[1] ?? '';
+  return { env, nodeArgs: flags.split(/\s+/).filter((a) => a.startsWith('--')) };
 }
 /**
  * `--launch node`: `node dist/cli.js` without node flags, as a user may start it (the agent relaunches itself
- * under the heap flags: src/launch/heap-bound.ts). `--launch command`: dist/cli.js executed, so its shebang's
- * `env -S node …` runs. GNU time's peak RSS is then the larger of the launched process and its child (wait4), CPU
+ * under the node flags: src/launch/heap-bound.ts). `--launch command`: bin/tailship executed, which execs node. GNU time's peak RSS is then the larger of the launched process and its child (wait4), CPU
  * the sum of both.
  */
 const LAUNCH = opt('--launch', '');
 if (LAUNCH !== '' && LAUNCH !== 'node' && LAUNCH !== 'command') throw new Error(`--launch ${LAUNCH}: give node or command`);
 const NODE_ARGS_GIVEN = argv.includes('--node-args') || LAUNCH !== '';
 let NODE_ARGS = (opt('--node-args', '') || '').split(' ').filter(Boolean);
-/** What the shebang sets in the environment, when tailship is run as shipped (else nothing). */
-let SHEBANG_ENV = {};
-/** The environment of every tailship run: the shebang's own settings too when it is run as shipped. */
+/** What the `tailship` command sets in the environment, when tailship is run as shipped (else nothing). */
+let SHIPPED_ENV = {};
+/** The environment of every tailship run: the command's own settings too when it is run as shipped. */
 let AGENT_ENV = process.env;
 
 const log = (m) => process.stderr.write(`${m}\n`);
@@ -89,8 +86,8 @@ function ensureBuilt() {
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { stdio: 'inherit' });
   }
   if (!NODE_ARGS_GIVEN) {
-    ({ nodeArgs: NODE_ARGS, env: SHEBANG_ENV } = shebang());
-    AGENT_ENV = { ...SHEBANG_ENV, ...process.env };
+    ({ nodeArgs: NODE_ARGS, env: SHIPPED_ENV } = shippedLaunch());
+    AGENT_ENV = { ...SHIPPED_ENV, ...process.env };
   }
 }
 
@@ -308,7 +305,7 @@ async function runTailship(variant, i, ctx, { cpuProf } = {}) {
   const nodeArgs = [...NODE_ARGS, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, 'prof')] : [])];
   const args = [...nodeArgs, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', sink, '--listen', 'off', '--exit-when-idle', ...AGENT_ARGS];
   const storeCpu0 = (await ctx.store.state()).cpu;
-  const m = await measure(LAUNCH === 'command' ? CLI : process.execPath, LAUNCH === 'command' ? args.slice(nodeArgs.length + 1) : args, {
+  const m = await measure(LAUNCH === 'command' ? LAUNCHER : process.execPath, LAUNCH === 'command' ? args.slice(nodeArgs.length + 1) : args, {
     env: AGENT_ENV,
     logFile: path.join(dir, 'tailship.log'),
     until: variant === 'file' ? undefined : done,
@@ -449,10 +446,14 @@ function auditKey(line) {
   return `${line.slice(a, line.indexOf('"', a))}|${line.slice(st, line.indexOf('"', st))}`;
 }
 
-/** Starts node with its flags (NODE_ARGS) and `args` (the CLI and its arguments), output in `dir/tailship.log`. */
+/**
+ * Starts node with its flags (NODE_ARGS) and `args` (the CLI and its arguments), or with `--launch command` the
+ * `tailship` command with the CLI's arguments; output in `dir/tailship.log`.
+ */
 function spawnAgent(dir, args) {
   const errFd = fs.openSync(path.join(dir, 'tailship.log'), 'w');
-  const child = spawn(process.execPath, [...NODE_ARGS, ...args], { env: AGENT_ENV, stdio: ['ignore', errFd, errFd] });
+  const [program, argv] = LAUNCH === 'command' ? [LAUNCHER, args.slice(args.indexOf(CLI) + 1)] : [process.execPath, [...NODE_ARGS, ...args]];
+  const child = spawn(program, argv, { env: AGENT_ENV, stdio: ['ignore', errFd, errFd] });
   fs.closeSync(errFd);
   return { child, exited: new Promise((r) => child.on('exit', r)) };
 }
@@ -630,8 +631,8 @@ async function main() {
   log(`machine: ${m.nproc} × ${m.cpu}, ${m.memGB} GiB, node ${m.node}, load ${m.loadavg.join(' ')}; ${hasTime ? 'GNU time' : '/proc sampling'} for CPU and RSS`);
   log(
     LAUNCH === 'command'
-      ? `tailship runs as: ${path.relative(ROOT, CLI)} (executed: its shebang's node flags)`
-      : `tailship runs as: node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')} (node flags from ${LAUNCH === 'node' ? '--launch node: none' : NODE_ARGS_GIVEN ? '--node-args' : "the command's shebang"})`,
+      ? `tailship runs as: ${path.relative(ROOT, LAUNCHER)} (the tailship command, executed)`
+      : `tailship runs as: node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')} (node flags from ${LAUNCH === 'node' ? '--launch node: none' : NODE_ARGS_GIVEN ? '--node-args' : 'the tailship command, bin/tailship'})`,
   );
 
   if (flag('--idle')) {
@@ -713,7 +714,7 @@ async function main() {
   const mEnd = machine();
   console.log(`\ntailship bench — ${m.date}; ${m.nproc} × ${m.cpu}, ${m.memGB} GiB RAM, node ${m.node}`);
   console.log(`input: ${(meta.bytes / 1e6).toFixed(1)} MB, ${meta.lines} audit events (seed ${SEED}); ${RUNS} run(s) each; load average before ${m.loadavg.join(' ')}, after ${mEnd.loadavg.join(' ')}`);
-  const setEnv = Object.entries(SHEBANG_ENV).filter(([k]) => process.env[k] === undefined).map(([k, v]) => `${k}=${v} `).join('');
+  const setEnv = Object.entries(SHIPPED_ENV).filter(([k]) => process.env[k] === undefined).map(([k, v]) => `${k}=${v} `).join('');
   console.log(`tailship: ${setEnv}node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')}`);
   console.log('MB = 10^6 bytes of the input file; CPU = user+sys of the process; wall = start → last event acknowledged\n');
   const shown = [...rows.filter((r) => r.label.startsWith('limit')), ...rows.filter((r) => !r.label.startsWith('limit'))];

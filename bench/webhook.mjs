@@ -57,7 +57,7 @@ const store = http.createServer((req, res) => {
 await new Promise((r) => store.listen(0, '127.0.0.1', r));
 const storePort = store.address().port;
 
-// ---- the agent, with the node flags of its shebang ---------------------------------------------------------------
+// ---- the agent, as the `tailship` command runs it (bin/tailship: its node flags and malloc settings) -----------
 const port = await new Promise((r) => {
   const s = http.createServer().listen(0, '127.0.0.1', () => {
     const p = s.address().port;
@@ -65,8 +65,8 @@ const port = await new Promise((r) => {
   });
 });
 const agent = spawn(
-  process.execPath,
-  ['--max-old-space-size=100', '--max-semi-space-size=2', path.join(ROOT, 'dist/cli.js'), 'run', '--state-dir', path.join(dir, 'state'), '--sink', `http://127.0.0.1:${storePort}/ingest`, '--listen', 'off', '--log-level', 'warn',
+  path.join(ROOT, 'bin', 'tailship'),
+  ['run', '--state-dir', path.join(dir, 'state'), '--sink', `http://127.0.0.1:${storePort}/ingest`, '--listen', 'off', '--log-level', 'warn',
     '--webhook-listen', `127.0.0.1:${port}`, '--webhook-tls-cert', path.join(dir, 'server.crt'), '--webhook-tls-key', path.join(dir, 'server.key'), '--webhook-client-ca', path.join(dir, 'ca.crt')],
   { stdio: ['ignore', 'inherit', 'inherit'], env: { PATH: process.env.PATH, NODE_NAME: 'bench' } },
 );

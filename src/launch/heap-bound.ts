@@ -2,18 +2,31 @@ import { spawn } from 'node:child_process';
 import { getHeapStatistics } from 'node:v8';
 
 /**
- * The V8 limits tailship is sized for (the `tailship` command's shebang and the image's NODE_OPTIONS give the same).
+ * The V8 limits tailship is sized for (the `tailship` command, dist/cli.js's shebang and the image's NODE_OPTIONS
+ * give the same).
  * Without them Node 20 on a 23 GiB machine allows a 4 GiB heap and a 16 MiB semi-space, and an agent catching up
  * on a backlog peaks at ~250 MB RSS instead of ~160 (bench/README.md, "Bounding the heap however launched").
  * V8 reads these only when the heap is set up: `v8.setFlagsFromString` after start changes nothing (measured).
  */
 export const HEAP_FLAGS = ['--max-old-space-size=100', '--max-semi-space-size=2'] as const;
 /**
+ * V8's garbage collector and baseline compiler on the main thread only. On a 2-core node, concurrent marking and
+ * background compile tasks cost more CPU in all than they save the main thread (steady 10 MB/s: 16.7 -> 15.6 % of
+ * a core, 9 of 9 interleaved pairs; a 1 GiB backlog 15.7 -> 15.2 CPU-s, same speed and peak; either flag alone
+ * is noise; bench/README.md). Node takes them only on its command line (it refuses them in NODE_OPTIONS), and V8
+ * only at start: `v8.setFlagsFromString('--single-threaded-gc')` aborts V8 at the next full GC. So the `tailship`
+ * command (bin/tailship), the image's entrypoint and a relaunch give them; a process started with an operator's
+ * own heap flags runs without them.
+ */
+export const GC_FLAGS = ['--single-threaded-gc', '--no-sparkplug'] as const;
+/** Every node flag the `tailship` command runs with, in its order. */
+export const NODE_FLAGS = [...HEAP_FLAGS, ...GC_FLAGS] as const;
+/**
  * glibc's malloc. At most 2 arenas: zlib and the libuv pool allocate from their threads, and each thread's own
  * arena keeps what it freed (peak RSS of a backlog ~6 MB lower, same speed). A fixed 128 KiB mmap threshold:
  * glibc raises it (up to 32 MiB) each time an mmapped block is freed, after which zlib's state and Buffers'
  * backing stores come from the arenas and stay there, fragmented (~5 MB lower peak and steady RSS, same speed;
- * bench/README.md). Set in the relaunched process and by the shebang; an operator's own value wins.
+ * bench/README.md). Set in the relaunched process, by the `tailship` command and by the shebang.
  */
 export const MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' } as const;
 /** Set in the relaunched process, so that it never relaunches again whatever its heap limit says. */
@@ -52,8 +65,8 @@ function isRunCommand(args: readonly string[]): boolean {
 }
 
 /**
- * Relaunch this process under HEAP_FLAGS when it runs without them. Returns null when the current process should
- * go on (bounded already); otherwise it does not return: on Node ≥ 22.15 the process image is replaced
+ * Relaunch this process under NODE_FLAGS when it runs without the heap flags. Returns null when the current
+ * process should go on (bounded already); otherwise it does not return: on Node ≥ 22.15 the process image is replaced
  * (`process.execve`: same PID, no parent left), on older Node a child runs the agent with inherited stdio and this
  * process only relays signals and its exit code (~7 MB of its own memory; the rest of its RSS is the node binary,
  * shared with the child).
@@ -65,7 +78,7 @@ export function relaunchWithHeapBound(): Promise<never> | null {
     return null;
   }
   // `--` ends node's own options, so that node never takes tailship's flags (`--env-file`) for its own.
-  const args = [...HEAP_FLAGS, ...process.execArgv, '--', ...process.argv.slice(1)];
+  const args = [...NODE_FLAGS, ...process.execArgv, '--', ...process.argv.slice(1)];
   const env = { ...MALLOC_ENV, ...process.env, [RELAUNCHED_ENV]: String(process.pid) }; // the child watches this pid
   const execve = (process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => void }).execve;
   if (typeof execve === 'function') {
@@ -93,7 +106,7 @@ function relayChild(args: string[], env: NodeJS.ProcessEnv): Promise<never> {
   });
   return new Promise<never>(() => {
     child.on('error', (e) => {
-      process.stderr.write(`tailship: cannot start node with ${HEAP_FLAGS.join(' ')}: ${e.message}\n`);
+      process.stderr.write(`tailship: cannot start node with ${NODE_FLAGS.join(' ')}: ${e.message}\n`);
       process.exit(1);
     });
     child.on('exit', (code, signal) => {

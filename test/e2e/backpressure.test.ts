@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { afterEach, expect, test, vi } from 'vitest';
 import { DEFAULT_OPTIONS } from '../../src/config/flags.js';
 import { createWorkspace, killAllAgents, scrapeMetric, type Workspace } from '../helpers/agent-process.js';
-import { mb, metricsPort, MiB, readCheckpoints, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore, shebangEnv } from './support.js';
+import { mb, metricsPort, MiB, readCheckpoints, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore } from './support.js';
 
 // Overrides for investigation only (defaults are the test): E2E_BACKLOG_MB, E2E_DOWN_MS, and E2E_AGENT_NODE_OPTIONS
 // (e.g. the DaemonSet's `--max-old-space-size=128`; by default the agent runs with no NODE_OPTIONS).
@@ -46,11 +46,11 @@ test('a backlog with the store down: RSS stays under 150 MB, the checkpoint stay
   facts.push(`backlog ${mb(bytes)} (${lines} lines) written in ${Date.now() - t0} ms`);
   store = await startCountingStore(lines, { up: false }); // down from the start: connection refused
 
-  // The shipped defaults (in-flight budget, batch sizes) and the V8 limits the `tailship` command carries in its
-  // shebang (as the image and the DaemonSet set them): what `tailship run` does.
-  const env = process.env.E2E_AGENT_NODE_OPTIONS !== undefined ? { NODE_OPTIONS: process.env.E2E_AGENT_NODE_OPTIONS } : shebangEnv();
-  const agent = ws.start(['--sink', store.url, '--listen', '127.0.0.1:0', '--log-level', 'info'], env.NODE_OPTIONS ? { env } : {});
-  facts.push(`agent env ${JSON.stringify(env)}`);
+  // The shipped defaults (in-flight budget, batch sizes) and the node flags and malloc settings of the `tailship`
+  // command (as the image and the DaemonSet give them): what `tailship run` does.
+  const own = process.env.E2E_AGENT_NODE_OPTIONS;
+  const agent = ws.start(['--sink', store.url, '--listen', '127.0.0.1:0', '--log-level', 'info'], own !== undefined ? { env: { NODE_OPTIONS: own } } : { asCommand: true });
+  facts.push(own !== undefined ? `agent NODE_OPTIONS ${own}` : 'agent started as the tailship command');
   const rss = new RssSampler(agent.pid, 200);
   try {
     const port = await metricsPort(agent);

@@ -1,7 +1,8 @@
-// `node dist/cli.js run` without node flags relaunches itself under the heap flags (src/launch/heap-bound.ts). On
+// `node dist/cli.js run` without node flags relaunches itself under the node flags (src/launch/heap-bound.ts). On
 // Node < 22.15 that keeps a relaying parent: signals reach the agent once, and the agent dies with its parent.
 import fs from 'node:fs';
 import { afterEach, expect, test, vi } from 'vitest';
+import { NODE_FLAGS } from '../../src/launch/heap-bound.js';
 import { createWorkspace, killAllAgents, withChildren, type AgentProcess, type Workspace } from '../helpers/agent-process.js';
 
 const hasExecve = typeof (process as unknown as { execve?: unknown }).execve === 'function';
@@ -36,13 +37,24 @@ test('the agent runs under the heap flags; SIGTERM to the launched process stops
   fs.writeFileSync(ws.activePath, '');
   const agent = ws.start(['--log-level', 'info']);
   const pid = await agentPid(agent.pid);
-  expect(cmdline(pid)).toContain('--max-old-space-size=100 --max-semi-space-size=2');
+  expect(cmdline(pid)).toContain(NODE_FLAGS.join(' '));
   // glibc reads it at start: it must be in the relaunched process's own environment
   expect(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072']));
   await started(agent);
   const info = await agent.stop();
   expect(info.code).toBe(0);
   await vi.waitFor(() => expect(gone(pid)).toBe(true), { timeout: 5_000 });
+}, 30_000);
+
+test('the `tailship` command runs the agent itself (no relaunch, no parent) under every node flag and malloc setting', async () => {
+  ws = createWorkspace('e2e-command');
+  fs.writeFileSync(ws.activePath, '');
+  const agent = ws.start(['--log-level', 'info'], { asCommand: true });
+  await started(agent);
+  expect(withChildren(agent.pid)).toEqual([agent.pid]); // sh exec'd node, and node did not relaunch
+  expect(cmdline(agent.pid)).toContain(`${NODE_FLAGS.join(' ')} -- `);
+  expect(fs.readFileSync(`/proc/${agent.pid}/environ`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072']));
+  expect((await agent.stop()).code).toBe(0);
 }, 30_000);
 
 test.skipIf(hasExecve)('kill -9 of the relaying parent: the agent goes too (no orphan)', async () => {

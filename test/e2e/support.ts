@@ -8,7 +8,6 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { createAuditGen, type AuditLine } from '../helpers/audit-gen.js';
 import { waitUntil, withChildren, type AgentProcess } from '../helpers/agent-process.js';
-import { HEAP_FLAGS, MALLOC_ENV } from '../../src/launch/heap-bound.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -336,11 +335,3 @@ export async function startCountingStore(expected: number, opts: { up?: boolean;
 export const MiB = 1024 * 1024;
 export const mb = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
 
-/**
- * What the `tailship` command's shebang sets, as an environment (the image sets the same): its variables
- * (MALLOC_ARENA_MAX) and its node flags as NODE_OPTIONS. Taken from where the shebang's text is checked against
- * (test/unit/launch/heap-bound.test.ts), not parsed again.
- */
-export function shebangEnv(): Record<string, string> {
-  return { ...MALLOC_ENV, NODE_OPTIONS: HEAP_FLAGS.join(' ') };
-}

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { afterEach, expect, test, vi } from 'vitest';
 import { createWorkspace, killAllAgents, scrapeMetric, type Workspace } from '../helpers/agent-process.js';
 import { startFakeElasticsearch, type FakeEs } from '../helpers/fake-elasticsearch.js';
-import { httpGet, mb, metricsPort, MiB, readCheckpoints, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore, shebangEnv } from './support.js';
+import { httpGet, mb, metricsPort, MiB, readCheckpoints, RssSampler, startCountingStore, writeNumberedBacklog, type CountingStore } from './support.js';
 
 const BACKLOG_BYTES = 16 * MiB;
 const BUDGET = 4 * MiB;
@@ -45,7 +45,7 @@ test('Elasticsearch up, an HTTP store down for 10 s: both get every event once, 
     '--max-line-bytes', String(1 * MiB),
     '--listen', '127.0.0.1:0',
     '--log-level', 'info',
-  ], { env: shebangEnv() }); // the V8 limits and malloc setting `tailship` ships with, as the backpressure test
+  ], { asCommand: true }); // the node flags and malloc settings `tailship` ships with, as the backpressure test
   const rss = new RssSampler(agent.pid, 200);
   try {
     const port = await metricsPort(agent);

@@ -15,8 +15,6 @@ import { RssSampler } from './support.js';
 const DOCS = fs.readFileSync(new URL('../fixtures/eventlists/k8s-docs-1.8-webhook-eventlist.v1beta1.json', import.meta.url));
 const DOCS_KEY = '24f30caf-d7d4-45d5-b7bd-e7af300d7886 ResponseComplete';
 const LOGSTORE = 'audit-webhook';
-/** What `tailship` runs with (its shebang): the memory bound is checked under the shipped heap limits. */
-const NODE_OPTIONS = '--max-old-space-size=100 --max-semi-space-size=2';
 
 let root: string;
 let certs: TestCerts;
@@ -61,7 +59,7 @@ async function setup(name: string): Promise<Setup> {
       for (let i = 0; i < args.length; i += 2) if (!given.has(args[i]!)) defaults.push(args[i]!, args[i + 1]!);
       const agent = startAgent({
         args: [...defaults, '--webhook-listen', `127.0.0.1:${port}`, '--webhook-tls-cert', certs.serverCert, '--webhook-tls-key', certs.serverKey, '--webhook-client-ca', certs.ca, ...extra],
-        env: { NODE_OPTIONS },
+        asCommand: true, // the memory bound is checked under the node flags `tailship` ships with
       });
       await waitUntil(() => agent.logs.some((l) => l.msg === 'webhook receiver listening'), () => 'the webhook receiver to listen', { agent });
       return agent;

@@ -10,6 +10,8 @@ import { SinkReader, type ShippedLog } from './ndjson.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+/** The `tailship` command as npm links it: a script that runs CLI under the node flags tailship is sized for. */
+export const LAUNCHER = path.join(REPO_ROOT, 'bin', 'tailship');
 
 /** The node name every scenario gives the agent (SPEC §2: `__hostname__` comes from NODE_NAME). */
 export const NODE_NAME = 'test-node';
@@ -43,6 +45,8 @@ export interface StartAgentOptions {
   gid?: number;
   /** The CLI command; default `run`. */
   command?: string;
+  /** Start it as the `tailship` command (LAUNCHER) instead of `node dist/cli.js`. */
+  asCommand?: boolean;
 }
 
 export interface AgentProcess {
@@ -102,7 +106,8 @@ export function withChildren(pid: number): number[] {
 
 export function startAgent(opts: StartAgentOptions): AgentProcess {
   if (!cliAvailable()) throw new Error(`${CLI} is missing: the agent is not built (npm run build)`);
-  const child = spawn(process.execPath, [CLI, opts.command ?? 'run', ...opts.args], {
+  const argv = [opts.command ?? 'run', ...opts.args];
+  const child = spawn(opts.asCommand ? LAUNCHER : process.execPath, opts.asCommand ? argv : [CLI, ...argv], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: cleanEnv(opts.env),
     stdio: ['ignore', 'pipe', 'pipe'],

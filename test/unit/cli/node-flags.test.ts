@@ -1,11 +1,12 @@
 // Item 6 of issue 10: Node 20 reads `--env-file` from anywhere in argv (even after the script name) and exits 9
-// when the file is missing. Every flag must be tailship's: the shebang and the image end Node's options with `--`.
+// when the file is missing. Every flag must be tailship's: the `tailship` command, the shebang and the image end
+// Node's options with `--`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI } from '../../helpers/agent-process.js';
+import { CLI, LAUNCHER } from '../../helpers/agent-process.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() };
 
@@ -21,10 +22,10 @@ describe('item 6: --env-file is always tailship flag', () => {
     expect(r.stdout + r.stderr).toContain('/nope');
   });
 
-  it('item 6: through a bin symlink (as npm links it), an existing --env-file is read by tailship', () => {
+  it('item 6: the `tailship` command through a bin symlink (as npm links it) finds dist/cli.js; --env-file is tailship\'s', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ts-bin-'));
     const bin = join(dir, 'tailship');
-    symlinkSync(CLI, bin);
+    symlinkSync(LAUNCHER, bin);
     const f = join(dir, 'my.env');
     writeFileSync(f, 'aliyun_logs_app=/var/log/app.log\n');
     const r = run(bin, ['config', '--env-file', f]);

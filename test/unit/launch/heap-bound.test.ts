@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fs from 'node:fs';
-import { HEAP_FLAGS, MALLOC_ENV, needsHeapBound, RELAUNCHED_ENV, type LaunchFacts } from '../../../src/launch/heap-bound.js';
+import { GC_FLAGS, HEAP_FLAGS, MALLOC_ENV, NODE_FLAGS, needsHeapBound, RELAUNCHED_ENV, type LaunchFacts } from '../../../src/launch/heap-bound.js';
 
 const GiB = 1024 * 1024 * 1024;
 const unbounded = (over: Partial<LaunchFacts> = {}): LaunchFacts => ({ args: ['run', '--sink', 'file:x'], execArgv: [], env: {}, heapSizeLimit: 4 * GiB, ...over });
@@ -38,7 +38,17 @@ describe('needsHeapBound: when `node dist/cli.js` relaunches itself under the he
   });
 });
 
-test("the `tailship` command's shebang gives the same flags and malloc setting as a relaunch", () => {
+test("dist/cli.js's shebang gives the heap flags and malloc setting of a relaunch (the GC flags do not fit)", () => {
   const shebang = fs.readFileSync(new URL('../../../src/cli.ts', import.meta.url), 'utf8').split('\n')[0]!;
   expect(shebang).toBe(`#!/usr/bin/env -S ${Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} node ${HEAP_FLAGS.join(' ')} --`);
+  expect(shebang.length, 'Linux before 5.1 cuts a shebang line at 127 bytes').toBeLessThanOrEqual(127);
+});
+
+test('the `tailship` command (bin/tailship) runs dist/cli.js with every node flag and malloc setting of a relaunch', () => {
+  const script = fs.readFileSync(new URL('../../../bin/tailship', import.meta.url), 'utf8');
+  expect(script.split('\n')[0]).toBe('#!/bin/sh');
+  // An operator's own value wins: each is a default.
+  for (const [k, v] of Object.entries(MALLOC_ENV)) expect(script).toContain(`${k}="\${${k}:-${v}}"`);
+  expect(script).toContain(`exec node ${NODE_FLAGS.join(' ')} -- "\${self%/*}/../dist/cli.js" "$@"`);
+  expect(NODE_FLAGS).toEqual([...HEAP_FLAGS, ...GC_FLAGS]);
 });
