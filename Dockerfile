@@ -24,7 +24,7 @@ FROM node:24.11.1-bookworm-slim AS runtime
 # MALLOC_MMAP_THRESHOLD_=131072: glibc would raise it after each free and keep large blocks in fragmented arenas
 # (~5 MB more). Both as src/launch/heap-bound.ts sets them.
 ENV NODE_ENV=production \
-    NODE_OPTIONS="--max-old-space-size=100 --max-semi-space-size=2" \
+    NODE_OPTIONS="--max-old-space-size=100 --max-semi-space-size=1" \
     MALLOC_ARENA_MAX=2 \
     MALLOC_MMAP_THRESHOLD_=131072 \
     TAILSHIP_STATE_DIR=/var/lib/tailship \

@@ -715,7 +715,7 @@ async function main() {
   console.log(`\ntailship bench — ${m.date}; ${m.nproc} × ${m.cpu}, ${m.memGB} GiB RAM, node ${m.node}`);
   console.log(`input: ${(meta.bytes / 1e6).toFixed(1)} MB, ${meta.lines} audit events (seed ${SEED}); ${RUNS} run(s) each; load average before ${m.loadavg.join(' ')}, after ${mEnd.loadavg.join(' ')}`);
   const setEnv = Object.entries(SHIPPED_ENV).filter(([k]) => process.env[k] === undefined).map(([k, v]) => `${k}=${v} `).join('');
-  console.log(`tailship: ${setEnv}node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')}`);
+  console.log(LAUNCH === 'command' ? `tailship: ${path.relative(ROOT, LAUNCHER)} (the tailship command)` : `tailship: ${setEnv}node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')}`);
   console.log('MB = 10^6 bytes of the input file; CPU = user+sys of the process; wall = start → last event acknowledged\n');
   const shown = [...rows.filter((r) => r.label.startsWith('limit')), ...rows.filter((r) => !r.label.startsWith('limit'))];
   console.log(table(shown, parseMbs, fbMbs));

@@ -7,8 +7,10 @@ import { getHeapStatistics } from 'node:v8';
  * Without them Node 20 on a 23 GiB machine allows a 4 GiB heap and a 16 MiB semi-space, and an agent catching up
  * on a backlog peaks at ~250 MB RSS instead of ~160 (bench/README.md, "Bounding the heap however launched").
  * V8 reads these only when the heap is set up: `v8.setFlagsFromString` after start changes nothing (measured).
+ * A 1 MiB semi-space rather than 2: with the GC flags below, steady 10 MB/s RSS 82-83 -> 79 MB and a 1 GiB
+ * backlog's peak 100 -> 96-98 MB, for ~0.5 point of a core and 1-4 % of the backlog speed (bench/README.md).
  */
-export const HEAP_FLAGS = ['--max-old-space-size=100', '--max-semi-space-size=2'] as const;
+export const HEAP_FLAGS = ['--max-old-space-size=100', '--max-semi-space-size=1'] as const;
 /**
  * V8's garbage collector and baseline compiler on the main thread only. On a 2-core node, concurrent marking and
  * background compile tasks cost more CPU in all than they save the main thread (steady 10 MB/s: 16.7 -> 15.6 % of
