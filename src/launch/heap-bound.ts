@@ -17,8 +17,8 @@ export const HEAP_FLAGS = ['--max-old-space-size=100', '--max-semi-space-size=1'
  * a core, 9 of 9 interleaved pairs; a 1 GiB backlog 15.7 -> 15.2 CPU-s, same speed and peak; either flag alone
  * is noise; bench/README.md). Node takes them only on its command line (it refuses them in NODE_OPTIONS), and V8
  * only at start: `v8.setFlagsFromString('--single-threaded-gc')` aborts V8 at the next full GC. So the `tailship`
- * command (bin/tailship), the image's entrypoint and a relaunch give them; a process started with an operator's
- * own heap flags runs without them.
+ * command (bin/tailship), the image's entrypoint and a relaunch give them; node started by hand with an operator's
+ * own heap flags (no relaunch) runs without them.
  */
 export const GC_FLAGS = ['--single-threaded-gc', '--no-sparkplug'] as const;
 /** Every node flag the `tailship` command runs with, in its order. */
