@@ -57,8 +57,8 @@ function shippedLaunch() {
 }
 /**
  * `--launch node`: `node dist/cli.js` without node flags, as a user may start it (the agent relaunches itself
- * under the node flags: src/launch/heap-bound.ts). `--launch command`: bin/tailship executed, which execs node. GNU time's peak RSS is then the larger of the launched process and its child (wait4), CPU
- * the sum of both.
+ * under the node flags: src/launch/heap-bound.ts); GNU time's peak RSS is then the larger of the launched process
+ * and its child (wait4), CPU the sum of both. `--launch command`: bin/tailship executed, which execs node.
  */
 const LAUNCH = opt('--launch', '');
 if (LAUNCH !== '' && LAUNCH !== 'node' && LAUNCH !== 'command') throw new Error(`--launch ${LAUNCH}: give node or command`);
@@ -68,6 +68,20 @@ let NODE_ARGS = (opt('--node-args', '') || '').split(' ').filter(Boolean);
 let SHIPPED_ENV = {};
 /** The environment of every tailship run: the command's own settings too when it is run as shipped. */
 let AGENT_ENV = process.env;
+
+/**
+ * The program and argv that start the agent: node with `nodeArgs` and dist/cli.js with `cliArgs`, or with
+ * `--launch command` the `tailship` command with `cliArgs` (it gives node its own flags).
+ */
+function agentCommand(nodeArgs, cliArgs) {
+  return LAUNCH === 'command' ? [LAUNCHER, cliArgs] : [process.execPath, [...nodeArgs, CLI, ...cliArgs]];
+}
+/** How the agent is started, for the report. */
+function launchText() {
+  if (LAUNCH === 'command') return `${path.relative(ROOT, LAUNCHER)} (the tailship command)`;
+  const setEnv = Object.entries(SHIPPED_ENV).filter(([k]) => process.env[k] === undefined).map(([k, v]) => `${k}=${v} `).join('');
+  return `${setEnv}node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')}`;
+}
 
 const log = (m) => process.stderr.write(`${m}\n`);
 const hasTime = (() => {
@@ -303,9 +317,9 @@ async function runTailship(variant, i, ctx, { cpuProf } = {}) {
   const sink = variant === 'file' ? `file:${path.join(dir, 'sink')}${FILE_SINK_QUERY}` : variant === 'http' ? ctx.store.url : `${ctx.store.url}?gzip=false`;
   const { done } = await ctx.store.reset();
   const nodeArgs = [...NODE_ARGS, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, 'prof')] : [])];
-  const args = [...nodeArgs, CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', sink, '--listen', 'off', '--exit-when-idle', ...AGENT_ARGS];
+  const [program, args] = agentCommand(nodeArgs, ['run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', sink, '--listen', 'off', '--exit-when-idle', ...AGENT_ARGS]);
   const storeCpu0 = (await ctx.store.state()).cpu;
-  const m = await measure(LAUNCH === 'command' ? LAUNCHER : process.execPath, LAUNCH === 'command' ? args.slice(nodeArgs.length + 1) : args, {
+  const m = await measure(program, args, {
     env: AGENT_ENV,
     logFile: path.join(dir, 'tailship.log'),
     until: variant === 'file' ? undefined : done,
@@ -446,13 +460,10 @@ function auditKey(line) {
   return `${line.slice(a, line.indexOf('"', a))}|${line.slice(st, line.indexOf('"', st))}`;
 }
 
-/**
- * Starts node with its flags (NODE_ARGS) and `args` (the CLI and its arguments), or with `--launch command` the
- * `tailship` command with the CLI's arguments; output in `dir/tailship.log`.
- */
-function spawnAgent(dir, args) {
+/** Starts the agent (agentCommand: NODE_ARGS and `moreNodeArgs`, the CLI's `cliArgs`), output in `dir/tailship.log`. */
+function spawnAgent(dir, moreNodeArgs, cliArgs) {
   const errFd = fs.openSync(path.join(dir, 'tailship.log'), 'w');
-  const [program, argv] = LAUNCH === 'command' ? [LAUNCHER, args.slice(args.indexOf(CLI) + 1)] : [process.execPath, [...NODE_ARGS, ...args]];
+  const [program, argv] = agentCommand([...NODE_ARGS, ...moreNodeArgs], cliArgs);
   const child = spawn(program, argv, { env: AGENT_ENV, stdio: ['ignore', errFd, errFd] });
   fs.closeSync(errFd);
   return { child, exited: new Promise((r) => child.on('exit', r)) };
@@ -471,7 +482,7 @@ async function steady() {
   store.reset();
   const env = writeEnv(dir, active);
   const profDir = path.join(dir, 'prof');
-  const { child, exited } = spawnAgent(dir, [...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', 'off', ...AGENT_ARGS]);
+  const { child, exited } = spawnAgent(dir, PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [], ['run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', 'off', ...AGENT_ARGS]);
   await new Promise((r) => setTimeout(r, 1500));
   // `--launch node` on a Node without process.execve: the process started is a relay and the agent its child.
   // RSS is the agent's (the relay's is reported beside it); CPU is both.
@@ -588,7 +599,7 @@ async function idle() {
   }
   fs.writeFileSync(active, lines.join(''), { mode: 0o600 });
   const env = writeEnv(dir, active);
-  const { child, exited } = spawnAgent(dir, [CLI, 'run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', '127.0.0.1:0', ...AGENT_ARGS]);
+  const { child, exited } = spawnAgent(dir, [], ['run', '--env-file', env, '--state-dir', path.join(dir, 'state'), '--sink', store.url, '--listen', '127.0.0.1:0', ...AGENT_ARGS]);
   const t0 = performance.now();
   const sleepUntil = (s) => new Promise((r) => setTimeout(r, Math.max(0, t0 + s * 1000 - performance.now())));
   while (store.state.distinct < store.expected.size && performance.now() - t0 < seconds * 500) await new Promise((r) => setTimeout(r, 50));
@@ -631,8 +642,8 @@ async function main() {
   log(`machine: ${m.nproc} × ${m.cpu}, ${m.memGB} GiB, node ${m.node}, load ${m.loadavg.join(' ')}; ${hasTime ? 'GNU time' : '/proc sampling'} for CPU and RSS`);
   log(
     LAUNCH === 'command'
-      ? `tailship runs as: ${path.relative(ROOT, LAUNCHER)} (the tailship command, executed)`
-      : `tailship runs as: node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')} (node flags from ${LAUNCH === 'node' ? '--launch node: none' : NODE_ARGS_GIVEN ? '--node-args' : 'the tailship command, bin/tailship'})`,
+      ? `tailship runs as: ${launchText()}, executed`
+      : `tailship runs as: ${launchText()} (node flags from ${LAUNCH === 'node' ? '--launch node: none' : NODE_ARGS_GIVEN ? '--node-args' : 'the tailship command, bin/tailship'})`,
   );
 
   if (flag('--idle')) {
@@ -714,8 +725,7 @@ async function main() {
   const mEnd = machine();
   console.log(`\ntailship bench — ${m.date}; ${m.nproc} × ${m.cpu}, ${m.memGB} GiB RAM, node ${m.node}`);
   console.log(`input: ${(meta.bytes / 1e6).toFixed(1)} MB, ${meta.lines} audit events (seed ${SEED}); ${RUNS} run(s) each; load average before ${m.loadavg.join(' ')}, after ${mEnd.loadavg.join(' ')}`);
-  const setEnv = Object.entries(SHIPPED_ENV).filter(([k]) => process.env[k] === undefined).map(([k, v]) => `${k}=${v} `).join('');
-  console.log(LAUNCH === 'command' ? `tailship: ${path.relative(ROOT, LAUNCHER)} (the tailship command)` : `tailship: ${setEnv}node ${[...NODE_ARGS, path.relative(ROOT, CLI)].join(' ')}`);
+  console.log(`tailship: ${launchText()}`);
   console.log('MB = 10^6 bytes of the input file; CPU = user+sys of the process; wall = start → last event acknowledged\n');
   const shown = [...rows.filter((r) => r.label.startsWith('limit')), ...rows.filter((r) => !r.label.startsWith('limit'))];
   console.log(table(shown, parseMbs, fbMbs));

@@ -2,7 +2,7 @@
 // Node < 22.15 that keeps a relaying parent: signals reach the agent once, and the agent dies with its parent.
 import fs from 'node:fs';
 import { afterEach, expect, test, vi } from 'vitest';
-import { NODE_FLAGS } from '../../src/launch/heap-bound.js';
+import { MALLOC_ENV, NODE_FLAGS } from '../../src/launch/heap-bound.js';
 import { createWorkspace, killAllAgents, withChildren, type AgentProcess, type Workspace } from '../helpers/agent-process.js';
 
 const hasExecve = typeof (process as unknown as { execve?: unknown }).execve === 'function';
@@ -30,6 +30,9 @@ async function agentPid(launched: number): Promise<number> {
 const started = (agent: AgentProcess): Promise<void> =>
   vi.waitFor(() => expect(agent.logs.some((l) => l.msg === 'tailship started')).toBe(true), { timeout: 15_000, interval: 50 });
 const cmdline = (pid: number): string => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+/** glibc reads them at start: they must be in the agent process's own environment. */
+const expectMallocEnv = (pid: number): void =>
+  expect(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toEqual(expect.arrayContaining(Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`)));
 const gone = (pid: number): boolean => !fs.existsSync(`/proc/${pid}`) || /^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
 
 test('the agent runs under the heap flags; SIGTERM to the launched process stops it cleanly (exit 0)', async () => {
@@ -38,8 +41,7 @@ test('the agent runs under the heap flags; SIGTERM to the launched process stops
   const agent = ws.start(['--log-level', 'info']);
   const pid = await agentPid(agent.pid);
   expect(cmdline(pid)).toContain(NODE_FLAGS.join(' '));
-  // glibc reads it at start: it must be in the relaunched process's own environment
-  expect(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072']));
+  expectMallocEnv(pid);
   await started(agent);
   const info = await agent.stop();
   expect(info.code).toBe(0);
@@ -53,7 +55,7 @@ test('the `tailship` command runs the agent itself (no relaunch, no parent) unde
   await started(agent);
   expect(withChildren(agent.pid)).toEqual([agent.pid]); // sh exec'd node, and node did not relaunch
   expect(cmdline(agent.pid)).toContain(`${NODE_FLAGS.join(' ')} -- `);
-  expect(fs.readFileSync(`/proc/${agent.pid}/environ`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072']));
+  expectMallocEnv(agent.pid);
   expect((await agent.stop()).code).toBe(0);
 }, 30_000);
 
