@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { calibrate } from './calibrate.mjs';
 import { createAuditStream, ensureAuditLog, parseSize } from './generate.mjs';
 import { startStore } from './http-store.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
@@ -440,6 +441,7 @@ function machine() {
     memGB: +(os.totalmem() / 2 ** 30).toFixed(1),
     node: process.version,
     loadavg: os.loadavg().map((x) => +x.toFixed(2)),
+    speed: calibrate(),
   };
 }
 
@@ -639,7 +641,7 @@ async function main() {
   ensureBuilt();
   fs.mkdirSync(OUT, { recursive: true });
   const m = machine();
-  log(`machine: ${m.nproc} × ${m.cpu}, ${m.memGB} GiB, node ${m.node}, load ${m.loadavg.join(' ')}; ${hasTime ? 'GNU time' : '/proc sampling'} for CPU and RSS`);
+  log(`machine: ${m.nproc} × ${m.cpu}, ${m.memGB} GiB, node ${m.node}, load ${m.loadavg.join(' ')}; speed now: gzip -3 ${m.speed.gzip3MBs} MB/s, JSON.parse ${m.speed.jsonParseMBs} MB/s (bench/calibrate.mjs); ${hasTime ? 'GNU time' : '/proc sampling'} for CPU and RSS`);
   log(
     LAUNCH === 'command'
       ? `tailship runs as: ${launchText()}, executed`
